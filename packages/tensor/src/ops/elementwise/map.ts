@@ -1,0 +1,104 @@
+import { type DType, WGSL_TYPE } from '../../dtype.js';
+import { getEngine } from '../../engine/engine.js';
+import type { UniformValue } from '../../engine/kernel.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  isContiguous,
+  numel,
+  type Shape,
+  shapesEqual,
+} from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import { buildMapKernel, MAP_WORKGROUP, MAX_RANK, scalarBase } from './map-kernel.js';
+
+export interface MapOptions {
+  name: string;
+  /** WGSL expression over a0..an-1; scalars are read with uf(S + k) / ui(S + k), where S is substituted. */
+  expr: string;
+  outDtype: DType;
+  /** Type each operand is converted to before the expression (default: f32 for floats, else its storage type). */
+  loadTypes?: readonly string[];
+  /** Scalar arguments appended to the uniforms; the expression reads scalar k as `uf(S+k)`. */
+  scalars?: readonly UniformValue[];
+  helpers?: string;
+  /** Write into this tensor (a view is fine) instead of a new one; its shape must equal the broadcast shape. */
+  out?: Tensor;
+}
+
+const kernels = new Map<string, ReturnType<typeof buildMapKernel>>();
+
+function defaultLoadType(dtype: DType): string {
+  return dtype === 'float32' || dtype === 'float16' ? 'f32' : WGSL_TYPE[dtype];
+}
+
+function pad(values: readonly number[], fill: number): number[] {
+  return [...new Array<number>(MAX_RANK - values.length).fill(fill), ...values];
+}
+
+/**
+ * Runs an elementwise WGSL expression over broadcast operands and returns (or fills) the result.
+ * This is the forward kernel of every elementwise op; autograd is recorded by the callers.
+ */
+export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
+  const engine = getEngine();
+  let shape: number[] = [...inputs[0].shape];
+  for (const t of inputs.slice(1)) shape = broadcastShapes(shape, t.shape, options.name);
+  if (shape.length > MAX_RANK)
+    throw new RangeError(`${options.name}: tensors of rank > ${MAX_RANK} are not supported`);
+  const out = options.out ?? Tensor.empty(shape, options.outDtype);
+  if (options.out && !shapesEqual(options.out.shape, shape)) {
+    throw new RangeError(
+      `${options.name}: out has shape [${options.out.shape}] but the result is [${shape}]`,
+    );
+  }
+  const n = numel(shape);
+  if (n === 0) return out;
+  const inPlace = options.out !== undefined && inputs[0].storage.buffer === out.storage.buffer;
+  // An operand other than the first that aliases the output must be read from a copy.
+  const operands = inputs.map((t, k) =>
+    k >= (inPlace ? 1 : 0) && t.storage.buffer === out.storage.buffer ? t.contiguous() : t,
+  );
+  const contiguous =
+    isContiguous(out.shape, out.strides) &&
+    operands.every((t) => shapesEqual(t.shape, shape) && isContiguous(t.shape, t.strides));
+  const inputTypes = operands.map((t) => WGSL_TYPE[t.dtype]);
+  const loadTypes = options.loadTypes ?? operands.map((t) => defaultLoadType(t.dtype));
+  const base = scalarBase(operands.length, contiguous);
+  const expr = options.expr.replaceAll('S+', `${base}u+`).replaceAll('S +', `${base}u +`);
+  const spec = {
+    name: options.name,
+    inputTypes,
+    loadTypes,
+    outType: WGSL_TYPE[out.dtype],
+    expr,
+    helpers: options.helpers,
+    contiguous,
+    inPlace,
+  };
+  const key = JSON.stringify(spec);
+  let kernel = kernels.get(key);
+  if (!kernel) {
+    kernel = buildMapKernel(spec);
+    kernels.set(key, kernel);
+  }
+  const uniforms: UniformValue[] = [n, out.offset];
+  if (contiguous) {
+    for (const t of operands) uniforms.push(t.offset);
+  } else {
+    uniforms.push(...pad(shape, 1), ...pad(out.strides, 0));
+    for (const t of operands) uniforms.push(t.offset, ...pad(broadcastStrides(t.shape, t.strides, shape), 0));
+  }
+  uniforms.push(...(options.scalars ?? []));
+  const buffers = operands.slice(inPlace ? 1 : 0).map((t) => t.storage.buffer);
+  buffers.push(out.storage.buffer);
+  engine.dispatch(kernel, buffers, uniforms, engine.grid(n, MAP_WORKGROUP));
+  for (let k = 0; k < operands.length; k++) if (operands[k] !== inputs[k]) operands[k].dispose();
+  return out;
+}
+
+export function resultShape(inputs: readonly Tensor[], name: string): Shape {
+  let shape: number[] = [...inputs[0].shape];
+  for (const t of inputs.slice(1)) shape = broadcastShapes(shape, t.shape, name);
+  return shape;
+}
