@@ -1,0 +1,13 @@
+export { encodePng } from './encode-png.js';
+export { assertDecodable, compressionName, TiffUnsupportedError } from './features.js';
+export { fileSource } from './file-source.js';
+export { describeTiff, inspectTiff, type TiffInspection } from './inspect.js';
+export { decodeLzw } from './lzw.js';
+export { openTiffFile } from './open-file.js';
+export { pageSummary, type TiffPage } from './page.js';
+export { createDecoderPool } from './pool.js';
+export { blobSource, bytesSource, type RangeSource } from './range-source.js';
+export { downsampleOf, pickLevel, type Region, type RegionRequest, readRegion } from './region.js';
+export { areaResample } from './resample.js';
+export { findLevels, getPage, type OpenTiffOptions, openTiff, type TiffFile } from './tiff-file.js';
+export { type Raster, type ReadWindowOptions, readWindow, readWindowRgb, type Window } from './window.js';
