@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { build, defaultClientConditions } from 'vite';
+
+/** The harness page's source folder (index.html and its module). */
+export const HARNESS_ROOT = fileURLToPath(new URL('../../src/browser/harness/', import.meta.url));
+
+/**
+ * Bundles a page with Vite into `outDir`. Workspace packages resolve to their TypeScript sources through
+ * the `@nephron/source` condition, so the page runs exactly the code that the Node tests run.
+ */
+export async function buildPage(root: string, outDir: string): Promise<void> {
+  await build({
+    configFile: false,
+    root,
+    base: './',
+    logLevel: 'warn',
+    resolve: { conditions: ['@nephron/source', ...defaultClientConditions] },
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: true, reportCompressedSize: false },
+  });
+}

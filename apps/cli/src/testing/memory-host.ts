@@ -1,0 +1,33 @@
+import { requestDevice } from '@nephron/tensor';
+import type { Host, OutputStream } from '../host/host.js';
+
+export interface MemoryStream extends OutputStream {
+  readonly text: string;
+}
+
+function memoryStream(): MemoryStream {
+  let text = '';
+  return {
+    isTTY: false,
+    write: (chunk) => {
+      text += chunk;
+    },
+    get text() {
+      return text;
+    },
+  };
+}
+
+/** A host that keeps what commands write, for tests; it opens the real GPU unless told otherwise. */
+export function memoryHost(overrides: Partial<Pick<Host, 'requestDevice' | 'defaultBackend'>> = {}) {
+  const stdout = memoryStream();
+  const stderr = memoryStream();
+  const host: Host = {
+    name: 'memory',
+    stdout,
+    stderr,
+    requestDevice: overrides.requestDevice ?? requestDevice,
+    defaultBackend: overrides.defaultBackend ?? (() => ''),
+  };
+  return { host, stdout, stderr };
+}
