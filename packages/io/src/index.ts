@@ -1,2 +1,3 @@
 export {};
 export * from './tiff/index.js';
+export * from './cache/index.js';

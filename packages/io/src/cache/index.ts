@@ -1,0 +1,1 @@
+export { type ConvertOptions, convertToTileCache, openTileCache, type TileCache } from './tile-cache.js';
