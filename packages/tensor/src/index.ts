@@ -7,6 +7,7 @@ export type { DType, TensorData } from './dtype.js';
 export type { MemoryStats } from './engine/engine.js';
 export { Engine, getEngine, init, memoryStats, setEngine } from './engine/engine.js';
 export type { Kernel, UniformValue } from './engine/kernel.js';
+export { LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from './engine/kernel.js';
 export * from './ops/creation.js';
 export * from './ops/elementwise/binary.js';
 export { map } from './ops/elementwise/map.js';
