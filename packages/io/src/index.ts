@@ -1,3 +1,8 @@
 export {};
 export * from './tiff/index.js';
 export * from './cache/index.js';
+export * from './masks/index.js';
+export * from './rle/index.js';
+export * from './annotations/index.js';
+export * from './csv/index.js';
+export * from './png/index.js';

@@ -1,0 +1,38 @@
+/**
+ * Writes a file so that readers see either the old file or the whole new one, never a partial write:
+ * the data goes to a temporary file in the same folder, which is then renamed over the target. On failure
+ * the temporary file is removed and the target is untouched. Node only (imported lazily, so that browser
+ * bundles of this package do not pull in `node:fs`).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const nodePath = await import('node:path');
+  const dir = nodePath.dirname(path);
+  const temp = nodePath.join(
+    dir,
+    `.${nodePath.basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`,
+  );
+  const handle = await fs.open(temp, 'wx');
+  try {
+    try {
+      if (typeof data === 'string' || data instanceof Uint8Array) {
+        await handle.writeFile(data);
+      } else {
+        for await (const piece of data as AsyncIterable<Uint8Array | string>) {
+          if (typeof piece === 'string') await handle.write(piece);
+          else await handle.write(piece);
+        }
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+}
