@@ -35,6 +35,7 @@ import {
   contiguous,
   expand,
   flatten,
+  flip,
   narrow,
   permute,
   reshape,
@@ -86,6 +87,7 @@ declare module './tensor.js' {
     squeeze(dim?: number): Tensor;
     unsqueeze(dim: number): Tensor;
     flatten(startDim?: number, endDim?: number): Tensor;
+    flip(dims: readonly number[]): Tensor;
     contiguous(): Tensor;
     clone(): Tensor;
   }
@@ -203,6 +205,9 @@ proto.squeeze = function (d) {
 };
 proto.unsqueeze = function (d) {
   return unsqueeze(this, d);
+};
+proto.flip = function (d) {
+  return flip(this, d);
 };
 proto.flatten = function (s, e) {
   return flatten(this, s, e);

@@ -198,3 +198,20 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   const out = x.asView(shape, strides, x.offset);
   return recordOp('unsqueeze', out, [x], (g) => [reshape(g, original)]);
 }
+
+/** Reverses the order of elements along `dims`, like `torch.flip` (a copy: PyTorch's flip copies too). */
+export function flip(x: Tensor, dims: readonly number[]): Tensor {
+  const ds = dims.map((d) => normalizeDim(d, x.ndim));
+  let offset = x.offset;
+  const strides = [...x.strides];
+  for (const d of ds) {
+    if (x.shape[d] === 0) continue;
+    offset += (x.shape[d] - 1) * x.strides[d];
+    strides[d] = -x.strides[d];
+  }
+  // A negative stride reads backwards; the kernels' u32 index arithmetic wraps, so it just works.
+  const reversed = x.asView(x.shape, strides, offset);
+  const out = map([reversed], { name: 'copy', expr: 'a0', outDtype: x.dtype, loadTypes: [wgslLoad(x)] });
+  reversed.dispose();
+  return recordOp('flip', out, [x], (g) => [flip(g, ds)]);
+}
