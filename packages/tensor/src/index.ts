@@ -8,12 +8,29 @@ export type { MemoryStats } from './engine/engine.js';
 export { Engine, getEngine, init, memoryStats, setEngine } from './engine/engine.js';
 export type { Kernel, UniformValue } from './engine/kernel.js';
 export { LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from './engine/kernel.js';
+export { conv2d } from './ops/conv/conv2d.js';
+export type { Conv2dOptions, Conv2dPadding } from './ops/conv/params.js';
 export * from './ops/creation.js';
+export { type DropoutOptions, dropout, dropPath } from './ops/dropout/dropout.js';
 export * from './ops/elementwise/binary.js';
 export { map } from './ops/elementwise/map.js';
 export * from './ops/elementwise/unary.js';
 export { cast, clamp, where } from './ops/elementwise/where.js';
-export { sum, sumTo } from './ops/reduce/sum.js';
+export { gather } from './ops/index/gather.js';
+export { cat, stack } from './ops/join/cat.js';
+export { chunk, split, unbind } from './ops/join/split.js';
+export { pad } from './ops/pad/pad.js';
+export {
+  defaultGenerator,
+  Generator,
+  type GeneratorState,
+  manualSeed,
+  setDefaultGenerator,
+} from './ops/random/generator.js';
+export { bernoulli, type RandomOptions, rand, randint, randn } from './ops/random/random.js';
+export { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minmax.js';
+export { mean, sum, sumTo } from './ops/reduce/sum.js';
+export { moments, std, variance } from './ops/reduce/variance.js';
 export * from './ops/views.js';
 export { dispose, keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, numel } from './shape.js';
