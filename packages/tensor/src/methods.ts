@@ -29,7 +29,9 @@ import {
   tanh,
 } from './ops/elementwise/unary.js';
 import { cast, clamp } from './ops/elementwise/where.js';
-import { sum } from './ops/reduce/sum.js';
+import { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minmax.js';
+import { mean, sum } from './ops/reduce/sum.js';
+import { std, variance } from './ops/reduce/variance.js';
 import {
   clone,
   contiguous,
@@ -77,6 +79,15 @@ declare module './tensor.js' {
     clamp(min?: number, max?: number): Tensor;
     to(dtype: DType): Tensor;
     sum(dim?: number | readonly number[], keepdim?: boolean): Tensor;
+    mean(dim?: number | readonly number[], keepdim?: boolean): Tensor;
+    var(dim?: number | readonly number[], unbiased?: boolean, keepdim?: boolean): Tensor;
+    std(dim?: number | readonly number[], unbiased?: boolean, keepdim?: boolean): Tensor;
+    max(): Tensor;
+    max(dim: number, keepdim?: boolean): ValuesIndices;
+    min(): Tensor;
+    min(dim: number, keepdim?: boolean): ValuesIndices;
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    argmin(dim?: number, keepdim?: boolean): Tensor;
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     view(...shape: number[] | [readonly number[]]): Tensor;
     permute(...dims: number[] | [readonly number[]]): Tensor;
@@ -178,6 +189,27 @@ proto.to = function (dtype) {
 };
 proto.sum = function (dim, keepdim) {
   return sum(this, dim, keepdim);
+};
+proto.mean = function (dim, keepdim) {
+  return mean(this, dim, keepdim);
+};
+proto.var = function (dim, unbiased, keepdim) {
+  return variance(this, dim, unbiased, keepdim);
+};
+proto.std = function (dim, unbiased, keepdim) {
+  return std(this, dim, unbiased, keepdim);
+};
+proto.max = function (this: Tensor, dim?: number, keepdim?: boolean) {
+  return (dim === undefined ? max(this) : max(this, dim, keepdim)) as never;
+} as Tensor['max'];
+proto.min = function (this: Tensor, dim?: number, keepdim?: boolean) {
+  return (dim === undefined ? min(this) : min(this, dim, keepdim)) as never;
+} as Tensor['min'];
+proto.argmax = function (dim, keepdim) {
+  return argmax(this, dim, keepdim);
+};
+proto.argmin = function (dim, keepdim) {
+  return argmin(this, dim, keepdim);
 };
 proto.reshape = function (...s) {
   return reshape(this, dims(s));

@@ -1,0 +1,321 @@
+import { parseRle } from '@nephron/io';
+import { AdamW, CosineAnnealingWarmRestarts, type Module } from '@nephron/nn';
+import { keep, type Tensor, tidy } from '@nephron/tensor';
+import { augmentBatch } from '../augment/augment.js';
+import { extractCrop } from '../augment/crop.js';
+import { cropSize, drawAugment } from '../augment/params.js';
+import { kFoldSplit } from '../dataset/folds.js';
+import type { Dataset, TrainImage } from '../dataset/load-dataset.js';
+import { openDatasetImage } from '../dataset/load-dataset.js';
+import { predictSlide } from '../inference/predict-slide.js';
+import { tiffSlideSource } from '../inference/slide-source.js';
+import { Random } from '../random.js';
+import { type TileCentre, TileSampler } from '../sampling/sampler.js';
+import { runDice } from '../scoring/run-dice.js';
+import { type Progress, restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
+import { type TrainConfig, validateTrainConfig } from './config.js';
+import { type EpochMetrics, metricsCsv, metricsJsonl } from './metrics.js';
+import type { RunFolder } from './run-folder.js';
+import { loadTrainingImage, type TrainingImage } from './training-image.js';
+
+/** A network that maps N×3×T×T images to N×C×T×T logits. */
+export interface SegmentationNetwork extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+export type LossFunction = (logits: Tensor, target: Tensor) => Tensor;
+
+export interface StepInfo {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+}
+
+export interface TrainHooks {
+  onStep?(info: StepInfo): void;
+  onEpoch?(metrics: EpochMetrics): void;
+  onLog?(message: string): void;
+  /** Asked before every step; true stops after writing a checkpoint (SIGINT). */
+  shouldStop?(): boolean;
+}
+
+/** Training stopped because the loss became NaN or infinite; the last good checkpoint is untouched. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+export interface TrainResult {
+  metrics: EpochMetrics[];
+  progress: Progress;
+  stopped: boolean;
+}
+
+/** Mixes integers into one 32-bit seed (so each epoch and step has its own reproducible stream). */
+export function mixSeed(...values: number[]): number {
+  let h = 0x811c9dc5;
+  for (const v of values) {
+    h = Math.imul(h ^ (v >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function splitTrainValidation(
+  dataset: Dataset,
+  config: TrainConfig,
+): { train: TrainImage[]; validation: TrainImage[] } {
+  const ids = dataset.train.map((t) => t.id);
+  let validationIds: Set<string>;
+  if (config.validation.length) {
+    const unknown = config.validation.filter((id) => !ids.includes(id));
+    if (unknown.length) throw new RangeError(`validation images not in train.csv: ${unknown.join(', ')}`);
+    validationIds = new Set(config.validation);
+  } else if (ids.length >= 2 && config.folds >= 2) {
+    const folds = kFoldSplit(ids, Math.min(config.folds, ids.length), config.seed);
+    validationIds = new Set(folds[config.fold % folds.length].valid);
+  } else {
+    validationIds = new Set();
+  }
+  return {
+    train: dataset.train.filter((t) => !validationIds.has(t.id)),
+    validation: dataset.train.filter((t) => validationIds.has(t.id)),
+  };
+}
+
+/**
+ * The training loop of the reference solution: deepflash2 sampling, GPU augmentation, UNet forward, CE + Dice,
+ * AdamW, cosine annealing with warm restarts stepped fractionally every iteration; validation Dice on held-out
+ * slides each epoch; `model.safetensors` (best), `last.safetensors` (everything needed to resume), metrics.
+ */
+export class Trainer {
+  readonly optimizer: AdamW;
+  readonly scheduler: CosineAnnealingWarmRestarts;
+  private images: TrainingImage[] = [];
+  private validation: TrainImage[] = [];
+  private sampler: TileSampler | null = null;
+  private metrics: EpochMetrics[] = [];
+  progress: Progress = { epoch: 0, step: 0, globalStep: 0, bestDice: null };
+
+  constructor(
+    readonly dataset: Dataset,
+    readonly model: SegmentationNetwork,
+    readonly loss: LossFunction,
+    readonly config: TrainConfig,
+    readonly run: RunFolder,
+    readonly hooks: TrainHooks = {},
+  ) {
+    validateTrainConfig(config);
+    this.optimizer = new AdamW(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay });
+    this.scheduler = new CosineAnnealingWarmRestarts(this.optimizer as never, {
+      T_0: config.t0,
+      T_mult: config.tMult,
+      eta_min: config.etaMin,
+    });
+  }
+
+  /** Loads the training slides into memory at the training scale and prepares the sampler. */
+  async prepare(): Promise<void> {
+    const { train, validation } = splitTrainValidation(this.dataset, this.config);
+    if (train.length === 0)
+      throw new RangeError(
+        `${this.dataset.folder.name}: no training images left after holding out validation`,
+      );
+    this.validation = validation;
+    for (const image of train) {
+      this.hooks.onLog?.(`loading ${image.id} at 1/${this.config.downscale} scale`);
+      this.images.push(await loadTrainingImage(this.dataset, image, this.config.downscale));
+    }
+    this.sampler = new TileSampler(
+      this.images.map((im) => ({
+        id: im.id,
+        width: im.width,
+        height: im.height,
+        glomeruli: im.glomeruli,
+        regions: im.regions,
+      })),
+      this.config.randomTilesPerImage,
+    );
+  }
+
+  /** Continues from `last.safetensors` in the run folder; false when there is none. */
+  async resume(): Promise<boolean> {
+    const bytes = await this.run.read('last.safetensors');
+    if (!bytes) return false;
+    const restored = restoreCheckpoint(bytes, `${this.run.name}/last.safetensors`, {
+      model: this.model,
+      optimizer: this.optimizer,
+      scheduler: this.scheduler,
+    });
+    this.progress = restored.progress;
+    const jsonl = await this.run.read('metrics.jsonl');
+    if (jsonl) {
+      this.metrics = new TextDecoder()
+        .decode(jsonl)
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as EpochMetrics)
+        .filter((m) => m.epoch < this.progress.epoch);
+    }
+    return true;
+  }
+
+  private epochCentres(epoch: number): TileCentre[] {
+    return this.sampler!.epoch(new Random(mixSeed(this.config.seed, epoch)));
+  }
+
+  stepsIn(epoch: number): number {
+    const steps = Math.floor(this.epochCentres(epoch).length / this.config.batchSize);
+    return Math.max(
+      1,
+      this.config.stepsPerEpoch === null ? steps : Math.min(steps, this.config.stepsPerEpoch),
+    );
+  }
+
+  /** One optimizer step on batch `step` of `epoch`; returns the loss. */
+  async trainStep(epoch: number, step: number, centres: readonly TileCentre[]): Promise<number> {
+    const { batchSize, tile, augment } = this.config;
+    const side = cropSize(tile, augment);
+    const batch = Array.from(
+      { length: batchSize },
+      (_, k) => centres[(step * batchSize + k) % centres.length],
+    );
+    const crops = new Uint32Array(batchSize * side * side);
+    const random = new Random(mixSeed(this.config.seed, epoch, step, 1));
+    const params = batch.map((centre, k) => {
+      const image = this.images.find((im) => im.id === centre.image)!;
+      extractCrop(image, centre.x, centre.y, side, crops, k * side * side);
+      return drawAugment(augment, random);
+    });
+    this.model.train();
+    const lossTensor = tidy(() => {
+      const { image, mask } = augmentBatch(crops, side, tile, params, augment);
+      const loss = this.loss(this.model.forward(image), mask);
+      loss.backward();
+      this.optimizer.step();
+      this.optimizer.zeroGrad();
+      return keep(loss.detach());
+    });
+    const value = await lossTensor.item();
+    lossTensor.dispose();
+    return value;
+  }
+
+  /** Dice of the held-out slides, predicted whole as at inference time. */
+  async validate(): Promise<number | null> {
+    if (this.validation.length === 0) return null;
+    this.model.eval();
+    let total = 0;
+    for (const image of this.validation) {
+      const file = await openDatasetImage(this.dataset, image);
+      try {
+        const prediction = await predictSlide(
+          tiffSlideSource(image.id, file),
+          [(x) => this.model.forward(x)],
+          {
+            downscale: this.config.downscale,
+            tile: this.config.tile,
+            batchSize: this.config.batchSize,
+            tta: this.config.tta,
+            threshold: this.config.threshold,
+          },
+        );
+        const truth = parseRle(image.encoding, { width: image.width, height: image.height, id: image.id });
+        total += runDice(prediction.runs, truth).dice;
+      } finally {
+        await file.close();
+      }
+    }
+    return total / this.validation.length;
+  }
+
+  private async saveLast(): Promise<void> {
+    const bytes = await serializeCheckpoint({
+      model: this.model,
+      optimizer: this.optimizer,
+      scheduler: this.scheduler,
+      progress: this.progress,
+      config: this.config,
+    });
+    await this.run.write('last.safetensors', bytes);
+  }
+
+  async train(): Promise<TrainResult> {
+    if (!this.sampler) await this.prepare();
+    await this.run.write('config.json', `${JSON.stringify(this.config, null, 2)}\n`);
+    const { saveSafetensors } = await import('@nephron/nn');
+    while (this.progress.epoch < this.config.epochs) {
+      const epoch = this.progress.epoch;
+      const centres = this.epochCentres(epoch);
+      const steps = this.stepsIn(epoch);
+      const started = performance.now();
+      let lossSum = 0;
+      let lossCount = 0;
+      for (let step = this.progress.step; step < steps; step++) {
+        if (this.hooks.shouldStop?.()) {
+          await this.saveLast();
+          return { metrics: this.metrics, progress: this.progress, stopped: true };
+        }
+        const loss = await this.trainStep(epoch, step, centres);
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteLossError(
+            `the loss became ${loss} at epoch ${epoch}, step ${step}; training stopped and ${this.run.name}/last.safetensors ` +
+              'keeps the last good state. Try a lower --lr.',
+          );
+        }
+        // PyTorch's recipe: scheduler.step(epoch + i / iters) after each optimizer step.
+        this.scheduler.step(epoch + (step + 1) / steps);
+        lossSum += loss;
+        lossCount++;
+        this.progress = { ...this.progress, step: step + 1, globalStep: this.progress.globalStep + 1 };
+        this.hooks.onStep?.({ epoch, step, steps, loss, lr: this.scheduler.getLastLr()[0] });
+        if (this.config.checkpointEvery > 0 && this.progress.globalStep % this.config.checkpointEvery === 0)
+          await this.saveLast();
+      }
+      const dice = await this.validate();
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossCount ? lossSum / lossCount : null,
+        validationDice: dice,
+        lr: this.scheduler.getLastLr()[0],
+        steps,
+        seconds: (performance.now() - started) / 1000,
+      };
+      this.metrics.push(metrics);
+      const improved = dice !== null && (this.progress.bestDice === null || dice > this.progress.bestDice);
+      this.progress = {
+        epoch: epoch + 1,
+        step: 0,
+        globalStep: this.progress.globalStep,
+        bestDice: improved ? dice : this.progress.bestDice,
+      };
+      // The best model by validation Dice (or the latest when there is no validation set).
+      if (improved || dice === null) {
+        await this.run.write(
+          'model.safetensors',
+          await saveSafetensors(this.model.stateDict(), { metadata: modelMetadata(this.config, dice) }),
+        );
+      }
+      await this.run.write('metrics.jsonl', metricsJsonl(this.metrics));
+      await this.run.write('metrics.csv', metricsCsv(this.metrics));
+      await this.saveLast();
+      this.hooks.onEpoch?.(metrics);
+    }
+    return { metrics: this.metrics, progress: this.progress, stopped: false };
+  }
+}
+
+/** What `predict` needs to rebuild and run a saved model, kept in the safetensors header. */
+export function modelMetadata(config: TrainConfig, dice: number | null): Record<string, string> {
+  return {
+    format: 'nephron-model-1',
+    architecture: 'unet',
+    encoder: config.encoder,
+    classes: String(config.classes),
+    downscale: String(config.downscale),
+    tile: String(config.tile),
+    threshold: String(config.threshold),
+    validation_dice: dice === null ? '' : String(dice),
+  };
+}
