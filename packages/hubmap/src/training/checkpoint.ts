@@ -33,8 +33,12 @@ export async function serializeCheckpoint(parts: CheckpointParts): Promise<Uint8
   const scalars: Record<string, Record<string, number>> = {};
   for (const [index, state] of sd.state) {
     for (const [key, v] of Object.entries(state)) {
-      if (typeof v === 'number') (scalars[index] ??= {})[key] = v;
-      else tensors.set(`${OPTIMIZER}${index}.${key}`, v);
+      if (typeof v === 'number') {
+        scalars[index] ??= {};
+        scalars[index][key] = v;
+      } else {
+        tensors.set(`${OPTIMIZER}${index}.${key}`, v);
+      }
     }
   }
   return saveSafetensors(tensors, {
