@@ -81,12 +81,13 @@ export class Engine {
   }
 
   /**
-   * Records one dispatch. `buffers` bind to 1..n in the kernel's order; `uniforms` fill binding 0.
+   * Records one dispatch. `buffers` bind to 1..n in the kernel's order (a whole buffer, or a sub-range of one
+   * for tensors larger than a binding may be); `uniforms` fill binding 0.
    * Nothing reaches the GPU until {@link flush}, which a read does for you.
    */
   dispatch(
     kernel: Kernel,
-    buffers: readonly GPUBuffer[],
+    buffers: readonly (GPUBuffer | GPUBufferBinding)[],
     uniforms: readonly UniformValue[],
     workgroups: readonly [number, number?, number?],
   ): void {
@@ -94,6 +95,18 @@ export class Engine {
     if (buffers.length !== kernel.bindings.length) {
       throw new Error(`kernel ${kernel.name} binds ${kernel.bindings.length} buffers, got ${buffers.length}`);
     }
+    // A binding over the device's limit would only fail later, asynchronously and without naming the kernel.
+    const resources = buffers.map((b, i) => {
+      const resource = 'buffer' in b ? b : { buffer: b };
+      const bytes = resource.size ?? resource.buffer.size - (resource.offset ?? 0);
+      if (bytes > this.maxBindingBytes) {
+        throw new RangeError(
+          `kernel ${kernel.name}: storage binding ${i + 1} is ${bytes} bytes, over this device's ` +
+            `maxStorageBufferBindingSize of ${this.maxBindingBytes} bytes`,
+        );
+      }
+      return resource;
+    });
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -110,8 +123,9 @@ export class Engine {
         resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES },
       },
     ];
-    for (let i = 0; i < buffers.length; i++)
-      entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
+    resources.forEach((resource, i) => {
+      entries.push({ binding: i + 1, resource });
+    });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.openPass();
     pass.setPipeline(pipeline);

@@ -1,5 +1,4 @@
-import { type DType, WGSL_TYPE } from '../../dtype.js';
-import { getEngine } from '../../engine/engine.js';
+import { BYTES_PER_ELEMENT, type DType, WGSL_TYPE } from '../../dtype.js';
 import type { UniformValue } from '../../engine/kernel.js';
 import {
   broadcastShapes,
@@ -10,7 +9,8 @@ import {
   shapesEqual,
 } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { buildMapKernel, MAP_WORKGROUP, MAX_RANK, scalarBase } from './map-kernel.js';
+import { buildMapKernel, MAX_RANK, scalarBase } from './map-kernel.js';
+import { launchMap, type MapView } from './map-launch.js';
 
 export interface MapOptions {
   name: string;
@@ -32,16 +32,11 @@ function defaultLoadType(dtype: DType): string {
   return dtype === 'float32' || dtype === 'float16' ? 'f32' : WGSL_TYPE[dtype];
 }
 
-function pad(values: readonly number[], fill: number): number[] {
-  return [...new Array<number>(MAX_RANK - values.length).fill(fill), ...values];
-}
-
 /**
  * Runs an elementwise WGSL expression over broadcast operands and returns (or fills) the result.
  * This is the forward kernel of every elementwise op; autograd is recorded by the callers.
  */
 export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
-  const engine = getEngine();
   let shape: number[] = [...inputs[0].shape];
   for (const t of inputs.slice(1)) shape = broadcastShapes(shape, t.shape, options.name);
   if (shape.length > MAX_RANK)
@@ -82,17 +77,23 @@ export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
     kernel = buildMapKernel(spec);
     kernels.set(key, kernel);
   }
-  const uniforms: UniformValue[] = [n, out.offset];
-  if (contiguous) {
-    for (const t of operands) uniforms.push(t.offset);
-  } else {
-    uniforms.push(...pad(shape, 1), ...pad(out.strides, 0));
-    for (const t of operands) uniforms.push(t.offset, ...pad(broadcastStrides(t.shape, t.strides, shape), 0));
-  }
-  uniforms.push(...(options.scalars ?? []));
-  const buffers = operands.slice(inPlace ? 1 : 0).map((t) => t.storage.buffer);
-  buffers.push(out.storage.buffer);
-  engine.dispatch(kernel, buffers, uniforms, engine.grid(n, MAP_WORKGROUP));
+  const mapView = (t: Tensor): MapView => ({
+    buffer: t.storage.buffer,
+    bytesPerElement: BYTES_PER_ELEMENT[t.dtype],
+    offset: t.offset,
+    strides: broadcastStrides(t.shape, t.strides, shape),
+    describe: () => t.toString(),
+  });
+  launchMap({
+    name: options.name,
+    kernel,
+    contiguous,
+    inPlace,
+    shape,
+    out: mapView(out),
+    operands: operands.map(mapView),
+    scalars: options.scalars ?? [],
+  });
   for (let k = 0; k < operands.length; k++) if (operands[k] !== inputs[k]) operands[k].dispose();
   return out;
 }
