@@ -1,0 +1,276 @@
+import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
+
+/**
+ * WGSL for every reduction. A reduction folds elements into a *state* with an associative `combine`:
+ *
+ * - `sum`: one accumulator (or a vec2 of two, for fused pairs of sums such as batch norm's backward);
+ * - `max` / `min`: a value and the flat index of the element it came from (ties keep the first index);
+ * - `welford`: count, mean and sum of squared deviations, combined with Chan's parallel formula, so a variance
+ *   comes out of one read of the data without the cancellation of E[x²] − E[x]².
+ *
+ * Elements are addressed as `base(o) + offset(r)`: `o` runs over the kept dims and `r` over the reduced ones,
+ * each with its own shape and strides in the uniforms, so any set of dims of any strided view reduces in place.
+ * Two layouts: one thread per output (short reductions, or columns whose outputs are adjacent in memory), and
+ * one workgroup per (output, split) doing a tree reduction in workgroup memory. When a reduction is split across
+ * workgroups, the first pass writes packed states to a scratch buffer and a second pass combines them.
+ */
+
+export type Monoid = 'sum' | 'sum2' | 'max' | 'min' | 'welford';
+export type Accumulator = 'f32' | 'i32' | 'u32';
+
+export const REDUCE_WG = 256;
+
+/** Uniform words shared by all reduction kernels. */
+export const W = {
+  nOut: 0,
+  nRed: 1,
+  splits: 2,
+  chunk: 3,
+  scale: 4,
+  outOffset: 5, // 5, 6: offsets of up to two outputs
+  shapes: 7, // kept shape, then reduced shape, then per input: offset, kept strides, reduced strides
+} as const;
+
+export interface ReduceOutput {
+  /** WGSL storage type. */
+  type: string;
+  /** Expression over the final state `s` (and `uf(4u)`, the scale). */
+  expr: string;
+}
+
+export interface ReduceKernelSpec {
+  monoid: Monoid;
+  acc: Accumulator;
+  /** 'tensor': read strided inputs; 'partials': combine the packed states of a previous split pass. */
+  source: 'tensor' | 'partials';
+  /** 'final': write outputs; 'partials': write packed states for a second pass. */
+  sink: 'final' | 'partials';
+  layout: 'thread' | 'group';
+  /** Storage types of the inputs (source 'tensor'). */
+  inputTypes: readonly string[];
+  /** Per-output f32 parameters (e.g. a mean), read by `value` as p0, p1, ... */
+  params: number;
+  /** Value folded in, over a0.. (inputs loaded as f32 or the accumulator type) and p0..; default a0. */
+  value: string;
+  outputs: readonly ReduceOutput[];
+  keptRank: number;
+  redRank: number;
+}
+
+/** Words of one packed state in the scratch buffer. */
+export function stateWords(monoid: Monoid): number {
+  return monoid === 'sum' ? 1 : monoid === 'welford' ? 3 : 2;
+}
+
+function stateWgsl(monoid: Monoid, acc: Accumulator): string {
+  const isNan =
+    acc === 'f32'
+      ? 'fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }'
+      : `fn isNan(x: ${acc}) -> bool { return false; }`;
+  switch (monoid) {
+    case 'sum':
+    case 'sum2': {
+      const t = monoid === 'sum' ? acc : 'vec2<f32>';
+      const words = monoid === 'sum' ? [`bitcast<u32>(s.v)`] : ['bitcast<u32>(s.v.x)', 'bitcast<u32>(s.v.y)'];
+      const read =
+        monoid === 'sum'
+          ? `bitcast<${acc}>(scratchIn[at])`
+          : 'vec2<f32>(bitcast<f32>(scratchIn[at]), bitcast<f32>(scratchIn[at + 1u]))';
+      return `struct State { v: ${t} }
+fn identity() -> State { return State(${t}(0)); }
+fn combine(a: State, b: State) -> State { return State(a.v + b.v); }
+fn single(v: ${t}, r: u32) -> State { return State(v); }
+fn packWords(s: State) -> array<u32, ${words.length}> { return array<u32, ${words.length}>(${words.join(', ')}); }
+fn unpack(at: u32) -> State { return State(${read}); }`;
+    }
+    case 'max':
+    case 'min': {
+      const cmp = monoid === 'max' ? '>' : '<';
+      return `${isNan}
+const NONE = 0xffffffffu;
+struct State { v: ${acc}, i: u32 }
+fn identity() -> State { return State(${acc}(0), NONE); }
+// Is b better than a? NaN wins (as in PyTorch), then the larger (smaller) value, then the first index.
+fn better(a: State, b: State) -> bool {
+  if (b.i == NONE) { return false; }
+  if (a.i == NONE) { return true; }
+  if (isNan(b.v)) { return !isNan(a.v) || b.i < a.i; }
+  if (isNan(a.v)) { return false; }
+  return b.v ${cmp} a.v || (b.v == a.v && b.i < a.i);
+}
+fn combine(a: State, b: State) -> State { if (better(a, b)) { return b; } return a; }
+fn single(v: ${acc}, r: u32) -> State { return State(v, r); }
+fn packWords(s: State) -> array<u32, 2> { return array<u32, 2>(bitcast<u32>(s.v), s.i); }
+fn unpack(at: u32) -> State { return State(bitcast<${acc}>(scratchIn[at]), scratchIn[at + 1u]); }`;
+    }
+    case 'welford':
+      return `struct State { n: f32, mean: f32, m2: f32 }
+fn identity() -> State { return State(0.0, 0.0, 0.0); }
+// Chan et al.: merging two partial (count, mean, M2) summaries is exact up to rounding, in any order.
+fn combine(a: State, b: State) -> State {
+  if (b.n == 0.0) { return a; }
+  if (a.n == 0.0) { return b; }
+  let n = a.n + b.n;
+  let d = b.mean - a.mean;
+  let f = b.n / n;
+  return State(n, a.mean + d * f, a.m2 + b.m2 + d * d * a.n * f);
+}
+fn single(v: f32, r: u32) -> State { return State(1.0, v, 0.0); }
+fn packWords(s: State) -> array<u32, 3> {
+  return array<u32, 3>(bitcast<u32>(s.n), bitcast<u32>(s.mean), bitcast<u32>(s.m2));
+}
+fn unpack(at: u32) -> State {
+  return State(bitcast<f32>(scratchIn[at]), bitcast<f32>(scratchIn[at + 1u]), bitcast<f32>(scratchIn[at + 2u]));
+}`;
+  }
+}
+
+/** Unrolled decomposition of `flat` over `rank` dims starting at uniform word `shapeAt`, dotted with strides. */
+function addressing(name: string, flat: string, rank: number, shapeAt: number, strideAt: number): string {
+  const lines = [`  var ${name}Rem = ${flat};`];
+  for (let d = rank - 1; d >= 0; d--) {
+    if (d === 0) {
+      lines.push(`  ${name} += ${name}Rem * ui(${strideAt + d}u);`);
+    } else {
+      lines.push(`  ${name} += (${name}Rem % ui(${shapeAt + d}u)) * ui(${strideAt + d}u);`);
+      lines.push(`  ${name}Rem = ${name}Rem / ui(${shapeAt + d}u);`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Uniform word where input k's offset sits; its kept strides follow, then its reduced strides. */
+export function inputWord(k: number, keptRank: number, redRank: number): number {
+  return W.shapes + keptRank + redRank + k * (1 + keptRank + redRank);
+}
+
+export function paramWord(inputs: number, keptRank: number, redRank: number): number {
+  return inputWord(inputs, keptRank, redRank);
+}
+
+export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
+  const { keptRank: kr, redRank: rr } = spec;
+  const words = stateWords(spec.monoid);
+  const decls: string[] = [];
+  const bindings: ('read' | 'read_write')[] = [];
+  const bind = (decl: string, mode: 'read' | 'read_write') => {
+    bindings.push(mode);
+    decls.push(`@group(0) @binding(${bindings.length}) var<storage, ${mode}> ${decl};`);
+  };
+  const loadType = (t: string) => (t === 'f16' || t === 'f32' ? 'f32' : spec.acc);
+  if (spec.source === 'tensor') {
+    spec.inputTypes.forEach((t, k) => {
+      bind(`in${k}: array<${t}>`, 'read');
+    });
+    for (let k = 0; k < spec.params; k++) bind(`p${k}Buf: array<f32>`, 'read');
+  } else {
+    bind('scratchIn: array<u32>', 'read');
+  }
+  if (spec.sink === 'final') {
+    spec.outputs.forEach((out, k) => {
+      bind(`out${k}: array<${out.type}>`, 'read_write');
+    });
+  } else {
+    bind('scratchOut: array<u32>', 'read_write');
+  }
+  // `unpack` names scratchIn; when the source is a tensor it is never called, but WGSL still resolves it.
+  const scratchShim = spec.source === 'tensor' ? 'var<private> scratchIn: array<u32, 4>;' : '';
+
+  let element: string;
+  let prologue = '';
+  if (spec.source === 'tensor') {
+    const keptShape = W.shapes;
+    const redShape = W.shapes + kr;
+    const bases = spec.inputTypes
+      .map((_, k) => {
+        const at = inputWord(k, kr, rr);
+        return `  var base${k} = ui(${at}u);\n${addressing(`base${k}`, 'o', kr, keptShape, at + 1)}`;
+      })
+      .join('\n');
+    const params = Array.from({ length: spec.params }, (_, k) => {
+      const at = paramWord(spec.inputTypes.length, kr, rr) + k;
+      return `  let p${k} = p${k}Buf[ui(${at}u) + o];`;
+    }).join('\n');
+    prologue = `${bases}\n${params}`;
+    const offsets = spec.inputTypes
+      .map((_, k) => {
+        const at = inputWord(k, kr, rr);
+        return `  var at${k} = base${k};\n${addressing(`at${k}`, 'r', rr, redShape, at + 1 + kr)}`;
+      })
+      .join('\n');
+    const loads = spec.inputTypes.map((t, k) => `  let a${k} = ${loadType(t)}(in${k}[at${k}]);`).join('\n');
+    const args = [
+      'r: u32',
+      ...spec.inputTypes.map((_, k) => `base${k}: u32`),
+      ...Array.from({ length: spec.params }, (_, k) => `p${k}: f32`),
+    ];
+    element = `fn element(${args.join(', ')}) -> State {
+${offsets}
+${loads}
+  return single(${spec.value}, r);
+}`;
+  } else {
+    element = `fn element(r: u32, o: u32) -> State { return unpack((o * ui(${W.nRed}u) + r) * ${words}u); }`;
+  }
+  const call =
+    spec.source === 'tensor'
+      ? `element(${[
+          'r',
+          ...spec.inputTypes.map((_, k) => `base${k}`),
+          ...Array.from({ length: spec.params }, (_, k) => `p${k}`),
+        ].join(', ')})`
+      : 'element(r, o)';
+
+  const sinkFinal = spec.outputs
+    .map((out, k) => `  out${k}[ui(${W.outOffset + k}u) + o] = ${out.type}(${out.expr});`)
+    .join('\n');
+  const sinkPartial = (slot: string) =>
+    `  let packed = packWords(s);
+  for (var k = 0u; k < ${words}u; k++) { scratchOut[${slot} * ${words}u + k] = packed[k]; }`;
+
+  let main: string;
+  if (spec.layout === 'thread') {
+    main = `@compute @workgroup_size(${REDUCE_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = linearIndex(gid, nwg, ${REDUCE_WG}u);
+  if (o >= ui(${W.nOut}u)) { return; }
+${prologue}
+  var s = identity();
+  for (var r = 0u; r < ui(${W.nRed}u); r++) { s = combine(s, ${call}); }
+${spec.sink === 'final' ? sinkFinal : sinkPartial('o')}
+}`;
+  } else {
+    main = `var<workgroup> tree: array<State, ${REDUCE_WG}>;
+@compute @workgroup_size(${REDUCE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  let splits = ui(${W.splits}u);
+  if (g >= ui(${W.nOut}u) * splits) { return; }
+  let o = g / splits;
+  let start = (g % splits) * ui(${W.chunk}u);
+  let end = min(ui(${W.nRed}u), start + ui(${W.chunk}u));
+${prologue}
+  var acc = identity();
+  for (var r = start + lid; r < end; r += ${REDUCE_WG}u) { acc = combine(acc, ${call}); }
+  tree[lid] = acc;
+  workgroupBarrier();
+  for (var h = ${REDUCE_WG / 2}u; h > 0u; h = h >> 1u) {
+    if (lid < h) { tree[lid] = combine(tree[lid], tree[lid + h]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let s = tree[0];
+${spec.sink === 'final' ? sinkFinal : sinkPartial('g')}
+  }
+}`;
+  }
+  const f16 = [...spec.inputTypes, ...spec.outputs.map((o) => o.type)].includes('f16') ? 'enable f16;\n' : '';
+  const code = `${f16}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
+${decls.join('\n')}
+${scratchShim}
+${stateWgsl(spec.monoid, spec.acc)}
+${element}
+${main}`;
+  return { name: `reduce_${spec.monoid}`, code, bindings, workgroupSize: REDUCE_WG };
+}
