@@ -57,7 +57,10 @@ export function runBackward(rootTensor: Tensor, grad: Tensor, options: { retainG
         } else {
           const prev = pending.get(edge.node);
           if (prev) {
-            pending.set(edge.node, prev.addInPlace(gi));
+            // A broadcast view (e.g. a sum's gradient) aliases one element many times: add into a copy.
+            const into = prev.isContiguous() ? prev : prev.contiguous();
+            if (into !== prev) prev.dispose();
+            pending.set(edge.node, into.addInPlace(gi));
             gi.dispose();
           } else {
             pending.set(edge.node, gi);
