@@ -1,5 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { registerCrop } from './commands/crop.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerRle } from './commands/rle.js';
+import { registerScore } from './commands/score.js';
 import type { CommandContext } from './context.js';
 import { describeError } from './errors.js';
 import { ExitCode, type Host } from './host/host.js';
@@ -32,6 +36,10 @@ export function createProgram(context: CommandContext): Command {
     .exitOverride()
     .addHelpText('after', EXAMPLES);
   registerDoctor(program, context);
+  registerInspect(program, context);
+  registerCrop(program, context);
+  registerRle(program, context);
+  registerScore(program, context);
   return program;
 }
 

@@ -2,7 +2,17 @@
  * Errors whose message already tells the user what to do; a stack trace would only bury it. Everything
  * else is a bug or an unforeseen failure, and gets a hint that `--debug` shows where it happened.
  */
-const SELF_EXPLAINING = new Set(['NoAdapterError', 'DeviceLostError', 'GpuError']);
+const SELF_EXPLAINING = new Set([
+  'NoAdapterError',
+  'DeviceLostError',
+  'GpuError',
+  'CsvError',
+  'RleError',
+  'ScoringError',
+  'DatasetError',
+  'TiffUnsupportedError',
+  'FileError',
+]);
 
 /** The text shown for an error that ended a command: one message, or the stack trace when debugging. */
 export function describeError(error: unknown, debug: boolean): string {

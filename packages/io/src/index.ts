@@ -6,3 +6,4 @@ export * from './rle/index.js';
 export * from './annotations/index.js';
 export * from './csv/index.js';
 export * from './png/index.js';
+export { type TiledBigTiffSpec, writeTiledBigTiff } from './tiff/bigtiff-writer.js';

@@ -1,4 +1,5 @@
 import type { NephronDevice, RequestDeviceOptions } from '@nephron/tensor';
+import type { HostFiles } from './files.js';
 
 /** Where a command writes text: a terminal, a pipe, or a console element in a web page. */
 export interface OutputStream {
@@ -17,6 +18,8 @@ export interface Host {
   readonly name: string;
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
+  /** Files the command reads and writes (paths as the user typed them). */
+  readonly files: HostFiles;
   /** Opens the GPU of this host; the Node host uses Dawn, a browser host `navigator.gpu`. */
   requestDevice(options?: RequestDeviceOptions): Promise<NephronDevice>;
   /**

@@ -1,5 +1,6 @@
 import { requestDevice } from '@nephron/tensor';
 import type { Host, OutputStream } from './host.js';
+import { nodeFiles } from './node-files.js';
 
 /**
  * Wraps a process stream. When the reader goes away (`nephron doctor | head -3`), further output is
@@ -34,6 +35,7 @@ export function createNodeHost(): Host {
     name: 'node',
     stdout: streamOf(process.stdout),
     stderr: streamOf(process.stderr),
+    files: nodeFiles(),
     requestDevice,
     defaultBackend: () => process.env.NEPHRON_BACKEND ?? DAWN_BACKENDS[process.platform] ?? '',
   };

@@ -1,5 +1,6 @@
 import { requestDevice } from '@nephron/tensor';
 import type { Host, OutputStream } from '../host/host.js';
+import { nodeFiles } from '../host/node-files.js';
 
 export interface MemoryStream extends OutputStream {
   readonly text: string;
@@ -19,13 +20,16 @@ function memoryStream(): MemoryStream {
 }
 
 /** A host that keeps what commands write, for tests; it opens the real GPU unless told otherwise. */
-export function memoryHost(overrides: Partial<Pick<Host, 'requestDevice' | 'defaultBackend'>> = {}) {
+export function memoryHost(
+  overrides: Partial<Pick<Host, 'requestDevice' | 'defaultBackend' | 'files'>> = {},
+) {
   const stdout = memoryStream();
   const stderr = memoryStream();
   const host: Host = {
     name: 'memory',
     stdout,
     stderr,
+    files: overrides.files ?? nodeFiles(),
     requestDevice: overrides.requestDevice ?? requestDevice,
     defaultBackend: overrides.defaultBackend ?? (() => ''),
   };

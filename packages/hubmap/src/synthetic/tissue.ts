@@ -19,8 +19,10 @@ export interface SyntheticSlide {
   /** 1 inside a glomerulus, row-major. */
   mask: Uint8Array;
   glomeruli: SyntheticGlomerulus[];
-  /** Tissue outline, used as a cortex annotation. */
+  /** Outline of the cortex (closed ring); the cortex is the area inside it and outside the medulla. */
   cortex: [number, number][];
+  /** Outline of the medulla (closed ring): the pale core of the section, where there are no glomeruli. */
+  medulla: [number, number][];
 }
 
 export interface SlideOptions {
@@ -92,13 +94,24 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
     return Math.sqrt(u * u + v * v) + (shapeNoise.at(x, y) - 0.5) * 0.35 < 1;
   };
 
+  // Medulla: an elliptic core of the section. Glomeruli sit in the cortex only, as in a real kidney.
+  const medullaShape = { cx: width / 2, cy: height / 2, rx: width * 0.2, ry: height * 0.2, angle: 0 };
+  const inMedulla = (x: number, y: number, margin = 0) =>
+    Math.hypot(
+      (x - medullaShape.cx) / (medullaShape.rx + margin),
+      (y - medullaShape.cy) / (medullaShape.ry + margin),
+    ) < 1;
+
   const glomeruli: SyntheticGlomerulus[] = [];
   for (let tries = 0; glomeruli.length < count && tries < count * 50; tries++) {
     const rx = radius * random.uniform(0.8, 1.25);
     const ry = rx * random.uniform(0.8, 1.1);
     const cx = random.uniform(rx * 1.5, width - rx * 1.5);
     const cy = random.uniform(ry * 1.5, height - ry * 1.5);
-    if (!tissue(cx, cy)) continue;
+    if (!tissue(cx, cy) || inMedulla(cx, cy, rx * 1.3)) continue;
+    // Whole glomeruli only: one cut by the tissue edge would disagree with its outline polygon.
+    const ring = Array.from({ length: 16 }, (_, k) => (2 * Math.PI * k) / 16);
+    if (!ring.every((t) => tissue(cx + Math.cos(t) * rx * 1.15, cy + Math.sin(t) * rx * 1.15))) continue;
     if (glomeruli.some((g) => Math.hypot(g.cx - cx, g.cy - cy) < (g.rx + rx) * 1.6)) continue;
     const base = { cx, cy, rx, ry, angle: random.uniform(0, Math.PI) };
     glomeruli.push({ ...base, polygon: ellipsePolygon(base) });
@@ -166,13 +179,16 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
         colour = GLASS;
       } else {
         colour = mix(MATRIX, MEMBRANE, stain.at(x, y) * 0.35);
+        // The medulla stains paler: fewer cells, more collecting-duct lumina.
+        if (inMedulla(x, y)) colour = mix(colour, LUMEN, 0.3);
         for (const t of tubuleGrid[cellIndex]) {
           const d = Math.hypot(x - t.cx, y - t.cy);
           if (d < t.r - t.w) colour = LUMEN;
           else if (d < t.r) colour = mix(MEMBRANE, MATRIX, (t.r - d) / t.w);
         }
         for (const { g } of glomGrid[cellIndex]) {
-          const r = ellipseR(g, x, y);
+          // Sampled at the pixel centre, where polygon rasterisers (and Kaggle's masks) test pixels.
+          const r = ellipseR(g, x + 0.5, y + 0.5);
           if (r < 1) mask[at] = 1;
           if (r < 0.82) colour = mix(TUFT, MEMBRANE, fine.at(x, y) * 0.8);
           else if (r < 0.97) colour = LUMEN;
@@ -195,7 +211,8 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
     cortex.push([width / 2 + Math.cos(t) * width * 0.45, height / 2 + Math.sin(t) * height * 0.45]);
   }
   cortex.push(cortex[0]);
-  return { width, height, rgb, mask, glomeruli, cortex };
+  const medulla = ellipsePolygon(medullaShape, 48);
+  return { width, height, rgb, mask, glomeruli, cortex, medulla };
 }
 
 function clampByte(v: number): number {
