@@ -50,9 +50,12 @@ export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
   const n = numel(shape);
   if (n === 0) return out;
   const inPlace = options.out !== undefined && inputs[0].storage.buffer === out.storage.buffer;
-  // An operand other than the first that aliases the output must be read from a copy.
+  // An operand other than the first that aliases the output must be read from a copy (a fresh buffer: WebGPU
+  // rejects one buffer bound both read and read_write, even where the ranges are disjoint).
   const operands = inputs.map((t, k) =>
-    k >= (inPlace ? 1 : 0) && t.storage.buffer === out.storage.buffer ? t.contiguous() : t,
+    k >= (inPlace ? 1 : 0) && t.storage.buffer === out.storage.buffer
+      ? map([t], { name: 'copy', expr: 'a0', outDtype: t.dtype, loadTypes: [WGSL_TYPE[t.dtype]] })
+      : t,
   );
   const contiguous =
     isContiguous(out.shape, out.strides) &&

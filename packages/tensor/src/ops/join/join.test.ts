@@ -46,6 +46,28 @@ describe('cat', () => {
     expect(launches).toBe(2);
   });
 
+  it('sums the gradients of an input used twice, leaf or not', async () => {
+    const x = randomCpu([2, 3], 11);
+    await checkOp({
+      label: 'cat of a leaf twice',
+      inputs: [x],
+      gpu: ([t]) => cat([t, t, t], 1),
+      cpu: ([t]) => cpuCat([t, t, t], 1),
+    });
+    await checkOp({
+      label: 'cat of a computed tensor twice',
+      inputs: [x],
+      gpu: ([t]) => {
+        const u = t.mul(t);
+        return stack([cat([u, t], 0), cat([t, u], 0)], 0);
+      },
+      cpu: ([t]) => {
+        const u = { data: t.data.map((v) => v * v), shape: t.shape };
+        return cpuStack([cpuCat([u, t], 0), cpuCat([t, u], 0)], 0);
+      },
+    });
+  });
+
   it('handles empty pieces, integer dtypes, and rejects mismatches by name', async () => {
     const a = tensor(new Int32Array([1, 2, 3, 4]), [2, 2]);
     const e = tensor(new Int32Array([]), [2, 0]);
