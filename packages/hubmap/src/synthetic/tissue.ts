@@ -96,11 +96,11 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
 
   // Medulla: an elliptic core of the section. Glomeruli sit in the cortex only, as in a real kidney.
   const medullaShape = { cx: width / 2, cy: height / 2, rx: width * 0.2, ry: height * 0.2, angle: 0 };
-  const inMedulla = (x: number, y: number, margin = 0) =>
-    Math.hypot(
-      (x - medullaShape.cx) / (medullaShape.rx + margin),
-      (y - medullaShape.cy) / (medullaShape.ry + margin),
-    ) < 1;
+  const inMedulla = (x: number, y: number, margin = 0) => {
+    const u = (x - medullaShape.cx) / (medullaShape.rx + margin);
+    const v = (y - medullaShape.cy) / (medullaShape.ry + margin);
+    return u * u + v * v < 1;
+  };
 
   const glomeruli: SyntheticGlomerulus[] = [];
   for (let tries = 0; glomeruli.length < count && tries < count * 50; tries++) {
@@ -182,7 +182,11 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
         // The medulla stains paler: fewer cells, more collecting-duct lumina.
         if (inMedulla(x, y)) colour = mix(colour, LUMEN, 0.3);
         for (const t of tubuleGrid[cellIndex]) {
-          const d = Math.hypot(x - t.cx, y - t.cy);
+          const dx = x - t.cx;
+          const dy = y - t.cy;
+          const d2 = dx * dx + dy * dy;
+          if (d2 >= t.r * t.r) continue;
+          const d = Math.sqrt(d2);
           if (d < t.r - t.w) colour = LUMEN;
           else if (d < t.r) colour = mix(MEMBRANE, MATRIX, (t.r - d) / t.w);
         }
@@ -195,8 +199,11 @@ export function renderSlide(options: SlideOptions): SyntheticSlide {
           else if (r < 1.06) colour = MEMBRANE;
         }
         for (const n of nucleusGrid[cellIndex]) {
-          const d = Math.hypot(x - n.x, y - n.y);
-          if (d < n.r) colour = mix(NUCLEUS, colour, (d / n.r) ** 4);
+          const dx = x - n.x;
+          const dy = y - n.y;
+          const d2 = dx * dx + dy * dy;
+          // (d / r)^4 = (d^2 / r^2)^2, without a square root.
+          if (d2 < n.r * n.r) colour = mix(NUCLEUS, colour, (d2 / (n.r * n.r)) ** 2);
         }
       }
       const grain = (fine.at((x * 3.1) % width, (y * 2.7) % height) - 0.5) * 14 + random.normal() * 3;
