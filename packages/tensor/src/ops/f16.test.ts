@@ -22,9 +22,10 @@ import '../index.js';
  * float16 tensors (devices with `shader-f16`). Storage is half precision; elementwise kernels compute in f32 and
  * round once on store, reductions accumulate in f32.
  *
- * What does not take float16 yet: `randint`/`randomBits` (integer by nature); gradients flow through f16 ops in
- * f16 (no f32 master copy: keep weights f32 and cast activations, as mixed precision does); `toArray()` returns
- * a Float32Array because Node 20 has no Float16Array. Ops without a f16 test here are untested in f16.
+ * What does not take float16 yet (November 2026): `conv2d` refuses it (it computes in float32; cast first);
+ * `variance` returns float32; `randint`/`randomBits` are integer by nature. Gradients through f16 ops are f16
+ * (no f32 master copy: keep weights f32 and cast activations, as mixed precision does). `toArray()` returns a
+ * Float32Array because Node 20 has no Float16Array. Ops without a float16 test here are untested in float16.
  */
 
 const half = (v: number) => fromHalfBits(toHalfBits(v));
