@@ -1,0 +1,248 @@
+import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
+import { U } from './gemm-kernel.js';
+
+/**
+ * Depthwise convolution (one input channel per group, `multiplier` output channels each) has too little reuse
+ * for a GEMM: each output is a kh·kw dot product. These kernels compile the kernel size, stride and dilation in,
+ * so the taps unroll into straight-line code over registers.
+ */
+export interface DepthwiseShape {
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+/** Output pixels along a row that one thread computes; neighbours share most of their input. */
+export const DEPTHWISE_ROW = 4;
+export const DEPTHWISE_WG = 64;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** `+ n` or `- n`, so generated WGSL never reads `x + -n`. */
+const signed = (n: number) => (n < 0 ? `- ${-n}` : `+ ${n}`);
+
+function shapeKey(s: DepthwiseShape): string {
+  return `${s.kh}x${s.kw}_s${s.strideH}x${s.strideW}_d${s.dilationH}x${s.dilationW}`;
+}
+
+/**
+ * Forward: a thread computes DEPTHWISE_ROW neighbouring outputs of one channel. For each kernel row it loads the
+ * input span those outputs touch once into registers, then does every multiply-add from there.
+ * Uniforms: x at bOffset/bStrides, weight at aOffset/aStrides, work items in `n`.
+ */
+export function depthwiseForwardKernel(s: DepthwiseShape, hasBias: boolean): Kernel {
+  const tw = DEPTHWISE_ROW;
+  const span = (tw - 1) * s.strideW + (s.kw - 1) * s.dilationW + 1;
+  const rows = range(s.kh)
+    .map((ky) => {
+      const loads = range(span)
+        .map(
+          (r) =>
+            `      var x${r} = 0.0;\n      if (ix0 + ${r} >= 0 && ix0 + ${r} < W) { x${r} = x[row + u32(ix0 + ${r}) * ui(${U.bStrides + 3}u)]; }`,
+        )
+        .join('\n');
+      const taps = range(s.kw)
+        .map((kx) => {
+          const fmas = range(tw)
+            .map((t) => `      acc${t} = fma(w${kx}, x${t * s.strideW + kx * s.dilationW}, acc${t});`)
+            .join('\n');
+          return `      let w${kx} = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${fmas}`;
+        })
+        .join('\n');
+      return `    {
+    let iy = iy0 + ${ky * s.dilationH};
+    if (iy >= 0 && iy < H) {
+      let row = xBase + u32(iy) * ui(${U.bStrides + 2}u);
+${loads}
+${taps}
+    }
+    }`;
+    })
+    .join('\n');
+  const code = `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${hasBias ? 4 : 3}) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${DEPTHWISE_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = linearIndex(gid, nwg, ${DEPTHWISE_WG}u);
+  if (idx >= ui(${U.n}u)) { return; }
+  let OH = ui(${U.oh}u);
+  let OW = ui(${U.ow}u);
+  let cOut = ui(${U.cOut}u);
+  let blocks = (OW + ${tw - 1}u) / ${tw}u;
+  let ox0 = (idx % blocks) * ${tw}u;
+  let r1 = idx / blocks;
+  let oy = r1 % OH;
+  let r2 = r1 / OH;
+  let co = r2 % cOut;
+  let b = r2 / cOut;
+  let ci = co / ui(${U.cOutG}u);
+  let H = i32(ui(${U.h}u));
+  let W = i32(ui(${U.w}u));
+  let iy0 = i32(oy * ${s.strideH}u) - usi(${U.padTop}u);
+  let ix0 = i32(ox0 * ${s.strideW}u) - usi(${U.padLeft}u);
+  let xBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + ci * ui(${U.bStrides + 1}u);
+  let wBase = ui(${U.aOffset}u) + co * ui(${U.aStrides}u);
+  let b0 = ${hasBias ? `bias[ui(${U.biasOffset}u) + co * ui(${U.biasStride}u)]` : '0.0'};
+${range(tw)
+  .map((t) => `  var acc${t} = b0;`)
+  .join('\n')}
+${rows}
+  let o = ((b * cOut + co) * OH + oy) * OW + ox0;
+${range(tw)
+  .map((t) => `  if (ox0 + ${t}u < OW) { out[o + ${t}u] = acc${t}; }`)
+  .join('\n')}
+}`;
+  return {
+    name: `conv2d_depthwise_${shapeKey(s)}`,
+    code,
+    bindings: hasBias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'],
+  };
+}
+
+/**
+ * Gradient of the input: each input pixel gathers dy from every output pixel whose window covered it, over the
+ * channel's `multiplier` outputs. A thread does DEPTHWISE_ROW neighbouring input pixels.
+ * Uniforms: dy at bOffset/bStrides, weight at aOffset/aStrides, work items in `n`.
+ */
+export function depthwiseGradInputKernel(s: DepthwiseShape): Kernel {
+  const tw = DEPTHWISE_ROW;
+  const taps = range(s.kh)
+    .map((ky) => {
+      const cols = range(s.kw)
+        .map((kx) => {
+          const perPixel = range(tw)
+            .map((t) => {
+              const q = `qx0 ${signed(t - kx * s.dilationW)}`;
+              const onGrid = s.strideW === 1 ? '' : ` && (${q}) % ${s.strideW} == 0`;
+              return `          if (${q} >= 0${onGrid} && (${q}) / ${s.strideW} < OW) { acc${t} = fma(w, dy[row + u32((${q}) / ${s.strideW}) * ui(${U.bStrides + 3}u)], acc${t}); }`;
+            })
+            .join('\n');
+          return `        {\n          let w = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${perPixel}\n        }`;
+        })
+        .join('\n');
+      const qy = `qy0 - ${ky * s.dilationH}`;
+      const onGrid = s.strideH === 1 ? '' : ` && (${qy}) % ${s.strideH} == 0`;
+      return `      if (${qy} >= 0${onGrid} && (${qy}) / ${s.strideH} < OH) {
+        let row = dyBase + u32((${qy}) / ${s.strideH}) * ui(${U.bStrides + 2}u);
+${cols}
+      }`;
+    })
+    .join('\n');
+  const code = `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${DEPTHWISE_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = linearIndex(gid, nwg, ${DEPTHWISE_WG}u);
+  if (idx >= ui(${U.n}u)) { return; }
+  let H = ui(${U.h}u);
+  let W = ui(${U.w}u);
+  let cIn = ui(${U.cIn}u);
+  let OH = i32(ui(${U.oh}u));
+  let OW = i32(ui(${U.ow}u));
+  let mult = ui(${U.cOutG}u);
+  let blocks = (W + ${tw - 1}u) / ${tw}u;
+  let ix0 = (idx % blocks) * ${tw}u;
+  let r1 = idx / blocks;
+  let iy = r1 % H;
+  let r2 = r1 / H;
+  let ci = r2 % cIn;
+  let b = r2 / cIn;
+  let qy0 = i32(iy) + usi(${U.padTop}u);
+  let qx0 = i32(ix0) + usi(${U.padLeft}u);
+${range(tw)
+  .map((t) => `  var acc${t} = 0.0;`)
+  .join('\n')}
+  for (var m = 0u; m < mult; m++) {
+    let co = ci * mult + m;
+    let dyBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + co * ui(${U.bStrides + 1}u);
+    let wBase = ui(${U.aOffset}u) + co * ui(${U.aStrides}u);
+${taps}
+  }
+  let o = ((b * cIn + ci) * H + iy) * W + ix0;
+${range(tw)
+  .map((t) => `  if (ix0 + ${t}u < W) { out[o + ${t}u] = acc${t}; }`)
+  .join('\n')}
+}`;
+  return { name: `conv2d_depthwise_dx_${shapeKey(s)}`, code, bindings: ['read', 'read', 'read_write'] };
+}
+
+/**
+ * Gradient of the weight: a workgroup owns one output channel and one chunk of the batch's output pixels; every
+ * thread accumulates all kh·kw taps over its pixels, then the workgroup adds its threads' sums. Chunks (workgroup
+ * y) are reduced afterwards. Output: partial[split][co][ky·kw + kx]. Uniforms: dy at aOffset/aStrides,
+ * x at bOffset/bStrides, pixels per chunk in `kChunk`.
+ */
+export function depthwiseGradWeightKernel(s: DepthwiseShape): Kernel {
+  const kk = s.kh * s.kw;
+  const taps = range(s.kh)
+    .map((ky) => {
+      const cols = range(s.kw)
+        .map(
+          (kx) =>
+            `        { let ix = ix0 + ${kx * s.dilationW}; if (ix >= 0 && ix < W) { acc${ky * s.kw + kx} = fma(g, x[row + u32(ix) * ui(${U.bStrides + 3}u)], acc${ky * s.kw + kx}); } }`,
+        )
+        .join('\n');
+      return `      {
+      let iy = iy0 + ${ky * s.dilationH};
+      if (iy >= 0 && iy < H) {
+        let row = xBase + u32(iy) * ui(${U.bStrides + 2}u);
+${cols}
+      }
+      }`;
+    })
+    .join('\n');
+  const code = `${UNIFORMS_WGSL}
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+var<workgroup> red: array<f32, ${kk * DEPTHWISE_WG}>;
+
+@compute @workgroup_size(${DEPTHWISE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let co = wid.x;
+  let split = wid.y;
+  let tid = lid.x;
+  let cOut = ui(${U.cOut}u);
+  let OW = ui(${U.ow}u);
+  let OHW = ui(${U.oh}u) * OW;
+  let total = ui(${U.batch}u) * OHW;
+  let begin = split * ui(${U.kChunk}u);
+  let end = min(total, begin + ui(${U.kChunk}u));
+  let H = i32(ui(${U.h}u));
+  let W = i32(ui(${U.w}u));
+  let ci = co / ui(${U.cOutG}u);
+${range(kk)
+  .map((k) => `  var acc${k} = 0.0;`)
+  .join('\n')}
+  for (var p = begin + tid; p < end; p += ${DEPTHWISE_WG}u) {
+    let b = p / OHW;
+    let pix = p % OHW;
+    let oy = pix / OW;
+    let ox = pix % OW;
+    let g = dy[ui(${U.aOffset}u) + b * ui(${U.aStrides}u) + co * ui(${U.aStrides + 1}u) + oy * ui(${U.aStrides + 2}u) + ox * ui(${U.aStrides + 3}u)];
+    let iy0 = i32(oy * ${s.strideH}u) - usi(${U.padTop}u);
+    let ix0 = i32(ox * ${s.strideW}u) - usi(${U.padLeft}u);
+    let xBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + ci * ui(${U.bStrides + 1}u);
+${taps}
+  }
+${range(kk)
+  .map((k) => `  red[${k}u * ${DEPTHWISE_WG}u + tid] = acc${k};`)
+  .join('\n')}
+  workgroupBarrier();
+  for (var k = tid; k < ${kk}u; k += ${DEPTHWISE_WG}u) {
+    var s = 0.0;
+    for (var i = 0u; i < ${DEPTHWISE_WG}u; i++) { s += red[k * ${DEPTHWISE_WG}u + i]; }
+    out[(split * cOut + co) * ${kk}u + k] = s;
+  }
+}`;
+  return { name: `conv2d_depthwise_dw_${shapeKey(s)}`, code, bindings: ['read', 'read', 'read_write'] };
+}
