@@ -92,6 +92,19 @@ describe('dropPath', () => {
     });
   });
 
+  it('drops about p of the samples, each sample whole', async () => {
+    const x = ones([20_000, 3]);
+    const y = await dropPath(x, 0.2, true, { generator: new Generator(6) }).toArray();
+    let dropped = 0;
+    for (let i = 0; i < 20_000; i++) {
+      expect(y[3 * i + 1]).toBe(y[3 * i]);
+      expect(y[3 * i + 2]).toBe(y[3 * i]);
+      if (y[3 * i] === 0) dropped++;
+      else expect(y[3 * i]).toBe(1.25);
+    }
+    expect(Math.abs(dropped / 20_000 - 0.2)).toBeLessThan(0.015);
+  });
+
   it('is the identity in eval mode', async () => {
     const x = tensor([1, 2, 3, 4], [2, 2]);
     expect(Array.from(await dropPath(x, 0.9, false).toArray())).toEqual([1, 2, 3, 4]);
