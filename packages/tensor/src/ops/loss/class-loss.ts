@@ -1,0 +1,151 @@
+import { WGSL_TYPE } from '../../dtype.js';
+import { getEngine } from '../../engine/engine.js';
+import type { Kernel } from '../../engine/kernel.js';
+import { formatShape, numel } from '../../shape.js';
+import { recordOp, Tensor } from '../../tensor.js';
+import { map } from '../elementwise/map.js';
+import { reduce } from '../reduce/reduce.js';
+import { type ClassLossSpec, LOSS_WG, lossBackwardKernel, lossForwardKernel } from './class-loss-kernels.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface ClassLossOptions {
+  /** Targets equal to this contribute nothing, and are not counted by 'mean' (PyTorch's default −100). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  /** Per-class weights [C]; 'mean' divides by the summed weights of the counted targets, as PyTorch does. */
+  weight?: Tensor | null;
+}
+
+const kernels = new Map<string, Kernel>();
+function cached(key: string, make: () => Kernel): Kernel {
+  let k = kernels.get(key);
+  if (!k) {
+    k = make();
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+/** A handle on `t` that is contiguous and starts at element 0, as the loss kernels index it (copied if not). */
+function packed(t: Tensor): Tensor {
+  if (t.isContiguous() && t.offset === 0) return t.asView(t.shape, t.strides, 0);
+  return map([t], { name: 'copy', expr: 'a0', outDtype: t.dtype, loadTypes: [WGSL_TYPE[t.dtype]] });
+}
+
+function checkInputs(name: string, input: Tensor, target: Tensor, weight: Tensor | null | undefined): void {
+  if (input.dtype !== 'float32') throw new TypeError(`${name}: input ${input} must be float32`);
+  if (input.ndim < 2) throw new RangeError(`${name}: input ${input} must be [N, C] or [N, C, ...]`);
+  if (target.dtype !== 'int32')
+    throw new TypeError(`${name}: target ${target} must hold int32 class indices`);
+  const want = [input.shape[0], ...input.shape.slice(2)];
+  if (target.ndim !== want.length || target.shape.some((d, i) => d !== want[i])) {
+    throw new RangeError(
+      `${name}: target has shape ${formatShape(target.shape)} but input ${formatShape(input.shape)} needs ${formatShape(want)}`,
+    );
+  }
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== input.shape[1] || weight.dtype !== 'float32')) {
+    throw new RangeError(`${name}: weight ${weight} must be float32 of shape [${input.shape[1]}]`);
+  }
+}
+
+/**
+ * Shared body of crossEntropy and nllLoss: a per-pixel forward kernel, a reduction, and a fused backward that
+ * writes the whole input gradient in one elementwise pass.
+ */
+export function classLoss(
+  kind: ClassLossSpec['kind'],
+  input: Tensor,
+  target: Tensor,
+  options: ClassLossOptions,
+): Tensor {
+  const name = kind === 'ce' ? 'crossEntropy' : 'nllLoss';
+  const { ignoreIndex = -100, reduction = 'mean', weight = null } = options;
+  checkInputs(name, input, target, weight);
+  const x = packed(input);
+  const t = packed(target);
+  const w = weight ? packed(weight) : null;
+  const C = input.shape[1];
+  const pixels = numel(target.shape);
+  const S = pixels / Math.max(input.shape[0], 1);
+  const spec: ClassLossSpec = { kind, hasWeight: w !== null };
+  const loss = Tensor.empty(target.shape, 'float32');
+  const counted = Tensor.empty(target.shape, 'float32');
+  const lse = kind === 'ce' ? Tensor.empty(target.shape, 'float32') : null;
+  const engine = getEngine();
+  const uniforms = [pixels, C, S, { i: ignoreIndex }];
+  const fwdBuffers = [x, t, ...(w ? [w] : []), loss, counted, ...(lse ? [lse] : [])].map(
+    (k) => k.storage.buffer,
+  );
+  if (pixels > 0) {
+    engine.dispatch(
+      cached(`f${JSON.stringify(spec)}`, () => lossForwardKernel(spec)),
+      fwdBuffers,
+      uniforms,
+      engine.grid(pixels, LOSS_WG),
+    );
+  }
+  let out: Tensor;
+  let denominator: Tensor | null = null;
+  const all = target.shape.map((_, i) => i);
+  const total = (v: Tensor) =>
+    reduce({
+      name: `${name}_sum`,
+      monoid: 'sum',
+      inputs: [v],
+      dims: all,
+      outputs: [{ dtype: 'float32', expr: 's.v' }],
+    })[0];
+  if (reduction === 'none') {
+    out = loss;
+  } else if (reduction === 'sum') {
+    out = total(loss);
+    loss.dispose();
+  } else {
+    const summed = total(loss);
+    denominator = total(counted);
+    out = map([summed, denominator], { name: `${name}_mean`, expr: 'a0 / a1', outDtype: 'float32' });
+    summed.dispose();
+    loss.dispose();
+  }
+  counted.dispose();
+  const saved = [x, t, ...(lse ? [lse] : []), ...(w ? [w] : []), ...(denominator ? [denominator] : [])];
+  const result = recordOp(
+    name,
+    out,
+    [input],
+    (g, kept) => {
+      let k = 0;
+      const [sx, st] = [kept[k++], kept[k++]];
+      const sl = lse ? kept[k++] : null;
+      const sw = w ? kept[k++] : null;
+      const sd = denominator ? kept[k++] : null;
+      const gc = packed(g);
+      const gx = Tensor.empty(input.shape, 'float32');
+      const bwd = { ...spec, reduction };
+      // The kernel's binding order: x and lse only for 'ce'.
+      const operands = [
+        ...(sl ? [sx] : []),
+        st,
+        ...(sl ? [sl] : []),
+        ...(sw ? [sw] : []),
+        gc,
+        ...(sd ? [sd] : []),
+        gx,
+      ];
+      if (pixels > 0) {
+        engine.dispatch(
+          cached(`b${JSON.stringify(bwd)}`, () => lossBackwardKernel(bwd)),
+          operands.map((o) => o.storage.buffer),
+          uniforms,
+          engine.grid(pixels * C, LOSS_WG),
+        );
+      }
+      gc.dispose();
+      return [gx];
+    },
+    saved,
+  );
+  for (const s of saved) if (s !== out) s.dispose();
+  return result;
+}

@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../engine/engine.js';
+import { goldenMismatch, loadGolden } from '../../testing/golden.js';
+import { checkOp, randomCpu } from '../../testing/index.js';
+import { tensor } from '../creation.js';
+import { permute } from '../views.js';
+import { cpuLogSoftmax, cpuSoftmax } from './softmax.cpu.js';
+import { logSoftmax, softmax } from './softmax.js';
+import '../../index.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+describe('softmax and logSoftmax', () => {
+  const cases: [number[], number][] = [
+    [[2, 5, 3], 1],
+    [[3, 2, 7], -1],
+    [[2, 3, 4, 5], 1],
+    [[1, 1, 3, 5], 1],
+    [[3, 130], 1], // long rows: one workgroup per row
+    [[9], 0],
+  ];
+  for (const [shape, dim] of cases) {
+    it(`over dim ${dim} of [${shape}]`, async () => {
+      const x = randomCpu(shape, 5, -4, 4);
+      await checkOp({
+        label: 'softmax',
+        inputs: [x],
+        gpu: ([t]) => softmax(t, dim),
+        cpu: ([t]) => cpuSoftmax(t, dim),
+      });
+      await checkOp({
+        label: 'logSoftmax',
+        inputs: [x],
+        gpu: ([t]) => logSoftmax(t, dim),
+        cpu: ([t]) => cpuLogSoftmax(t, dim),
+      });
+    });
+  }
+
+  it('works on a non-contiguous view and with large logits', async () => {
+    const x = randomCpu([4, 3, 5], 7, 80, 100);
+    await checkOp({
+      label: 'softmax of a permuted view',
+      inputs: [x],
+      // [4,3,5] -> [5,4,3]; softmax over the last dim (size 3, strided by 5 in memory)
+      gpu: ([t]) => softmax(permute(t, [2, 0, 1]), 2),
+      cpu: ([t]) => {
+        const p = permuteCpu(t, [2, 0, 1]);
+        return cpuSoftmax(p, 2);
+      },
+    });
+    const y = await softmax(tensor([1000, 0, -1000], [3]), 0).toArray();
+    expect(Array.from(y)).toEqual([1, 0, 0]);
+  });
+});
+
+describe('softmax golden values from PyTorch', () => {
+  for (const c of loadGolden('softmax').filter((k) => k.op === 'softmax' || k.op === 'log_softmax')) {
+    it(c.name, async () => {
+      const input = c.inputs['input'];
+      const x = tensor(Float32Array.from(input.data), input.shape, { requiresGrad: true });
+      const op = c.op === 'softmax' ? softmax : logSoftmax;
+      const y = op(x, c.params['dim'] as number);
+      expect(
+        goldenMismatch(await y.toArray(), c.outputs['output'], c.tolerance.outputs, 'output'),
+      ).toBeNull();
+      const go = c.gradOutput!;
+      y.backward(tensor(Float32Array.from(go.data), go.shape));
+      expect(goldenMismatch(await x.grad!.toArray(), c.grads['input'], c.tolerance.grads, 'grad')).toBeNull();
+    });
+  }
+});
+
+function permuteCpu(x: { data: Float64Array; shape: number[] }, perm: number[]) {
+  const shape = perm.map((p) => x.shape[p]);
+  const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const data = new Float64Array(x.data.length);
+  const n = data.length;
+  for (let o = 0; o < n; o++) {
+    let rem = o;
+    let at = 0;
+    for (let k = shape.length - 1; k >= 0; k--) {
+      at += (rem % shape[k]) * inStrides[perm[k]];
+      rem = Math.floor(rem / shape[k]);
+    }
+    data[o] = x.data[at];
+  }
+  return { data, shape };
+}
