@@ -46,6 +46,30 @@ describe.skipIf(!existsSync(vanderbilt))('nephron rle on ../shared/data (skipped
     }
   });
 
+  it('writes 1-bit PNGs that encode back to the same text', () => {
+    const png = join(out, 'bits.png');
+    const args = [
+      'rle',
+      'decode',
+      '--csv',
+      trainCsv,
+      '--id',
+      'c4a84d0cf',
+      '--info',
+      info,
+      '--depth',
+      '1',
+      '--out',
+      png,
+    ];
+    expect(runBuiltCli(args).code).toBe(0);
+    expect(readFileSync(png)[24]).toBe(1); // IHDR bit depth
+    expect(runBuiltCli(['rle', 'encode', '--mask', png]).stdout).toBe(
+      `${train.find((r) => r.values.id === 'c4a84d0cf')?.values.encoding}\n`,
+    );
+    expect(runBuiltCli([...args.slice(0, -4), '--depth', '4', '--out', png]).code).toBe(2);
+  });
+
   it('takes the size from a dataset-information CSV just as well', () => {
     const png = join(out, 'info.png');
     expect(

@@ -12,7 +12,7 @@ import {
   rleDecodeBits,
   rleEncode,
 } from '@nephron/io';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CommandContext } from '../context.js';
 import { fileChunks, readFileBytes } from '../host/files.js';
 import { ExitCode, type Host } from '../host/host.js';
@@ -25,6 +25,7 @@ export interface RleDecodeOptions {
   height?: number;
   info?: string;
   out: string;
+  depth: '1' | '8';
   json?: boolean;
 }
 
@@ -71,6 +72,14 @@ export function registerRle(program: Command, context: CommandContext): void {
     .option('--height <pixels>', 'image height', integerAtLeast(1))
     .option('--info <file>', 'take width and height from a dataset-information CSV instead')
     .requiredOption('--out <file.png>', 'the PNG to write')
+    .addOption(
+      new Option(
+        '--depth <bits>',
+        'bits per pixel of the PNG: 8 (0 and 255, read everywhere) or 1 (an eighth of the memory)',
+      )
+        .choices(['1', '8'])
+        .default('8'),
+    )
     .option('--json', 'print what was written as one JSON object')
     .addHelpText(
       'after',
@@ -78,6 +87,7 @@ export function registerRle(program: Command, context: CommandContext): void {
         '',
         'Examples:',
         '  $ nephron rle decode --csv train.csv --id 588347964 --width 6400 --height 3600 --out mask.png',
+        '  $ nephron rle decode --csv train.csv --id 2f6ecfcdf --width 25794 --height 31278 --depth 1 --out mask.png',
         '  $ nephron rle decode --csv train.csv --id 588347964 --info dataset_information.csv --out mask.png',
         ...FOOTER,
       ].join('\n'),
@@ -180,7 +190,7 @@ export async function rleDecodeCommand(host: Host, options: RleDecodeOptions): P
     if (error instanceof RleError) error.message = `${options.csv}: line ${found.line}: ${error.message}`;
     throw error;
   }
-  await host.files.write(options.out, encodeMaskPng(mask));
+  await host.files.write(options.out, encodeMaskPng(mask, { depth: options.depth === '1' ? 1 : 8 }));
   const pixels = mask.countOnes();
   const summary = { out: options.out, id: options.id, width: mask.width, height: mask.height, pixels };
   const percent = ((100 * pixels) / Math.max(1, mask.width * mask.height)).toFixed(2);
