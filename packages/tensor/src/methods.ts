@@ -29,6 +29,7 @@ import {
   tanh,
 } from './ops/elementwise/unary.js';
 import { cast, clamp } from './ops/elementwise/where.js';
+import { chunk, split, unbind } from './ops/join/split.js';
 import { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minmax.js';
 import { mean, sum } from './ops/reduce/sum.js';
 import { std, variance } from './ops/reduce/variance.js';
@@ -88,6 +89,9 @@ declare module './tensor.js' {
     min(dim: number, keepdim?: boolean): ValuesIndices;
     argmax(dim?: number, keepdim?: boolean): Tensor;
     argmin(dim?: number, keepdim?: boolean): Tensor;
+    split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    unbind(dim?: number): Tensor[];
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     view(...shape: number[] | [readonly number[]]): Tensor;
     permute(...dims: number[] | [readonly number[]]): Tensor;
@@ -210,6 +214,15 @@ proto.argmax = function (dim, keepdim) {
 };
 proto.argmin = function (dim, keepdim) {
   return argmin(this, dim, keepdim);
+};
+proto.split = function (sizes, dim) {
+  return split(this, sizes, dim);
+};
+proto.chunk = function (chunks, dim) {
+  return chunk(this, chunks, dim);
+};
+proto.unbind = function (dim) {
+  return unbind(this, dim);
 };
 proto.reshape = function (...s) {
   return reshape(this, dims(s));
