@@ -17,8 +17,14 @@ export { map } from './ops/elementwise/map.js';
 export * from './ops/elementwise/unary.js';
 export { cast, clamp, where } from './ops/elementwise/where.js';
 export { gather } from './ops/index/gather.js';
+export { oneHot } from './ops/index/one-hot.js';
 export { cat, stack } from './ops/join/cat.js';
 export { chunk, split, unbind } from './ops/join/split.js';
+export type { ClassLossOptions, Reduction } from './ops/loss/class-loss.js';
+export { crossEntropy, nllLoss } from './ops/loss/cross-entropy.js';
+export { linear } from './ops/matmul/linear.js';
+export { matmul } from './ops/matmul/matmul.js';
+export { type BatchNormOptions, batchNorm, batchNorm2d } from './ops/norm/batch-norm.js';
 export { pad } from './ops/pad/pad.js';
 export {
   defaultGenerator,
@@ -31,6 +37,7 @@ export { bernoulli, type RandomOptions, rand, randint, randn } from './ops/rando
 export { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minmax.js';
 export { mean, sum, sumTo } from './ops/reduce/sum.js';
 export { moments, std, variance } from './ops/reduce/variance.js';
+export { logSoftmax, softmax } from './ops/softmax/softmax.js';
 export * from './ops/views.js';
 export { dispose, keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, numel } from './shape.js';

@@ -30,9 +30,11 @@ import {
 } from './ops/elementwise/unary.js';
 import { cast, clamp } from './ops/elementwise/where.js';
 import { chunk, split, unbind } from './ops/join/split.js';
+import { matmul } from './ops/matmul/matmul.js';
 import { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minmax.js';
 import { mean, sum } from './ops/reduce/sum.js';
 import { std, variance } from './ops/reduce/variance.js';
+import { logSoftmax, softmax } from './ops/softmax/softmax.js';
 import {
   clone,
   contiguous,
@@ -92,6 +94,9 @@ declare module './tensor.js' {
     split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
     chunk(chunks: number, dim?: number): Tensor[];
     unbind(dim?: number): Tensor[];
+    matmul(other: Tensor): Tensor;
+    softmax(dim: number): Tensor;
+    logSoftmax(dim: number): Tensor;
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     view(...shape: number[] | [readonly number[]]): Tensor;
     permute(...dims: number[] | [readonly number[]]): Tensor;
@@ -223,6 +228,15 @@ proto.chunk = function (chunks, dim) {
 };
 proto.unbind = function (dim) {
   return unbind(this, dim);
+};
+proto.matmul = function (other) {
+  return matmul(this, other);
+};
+proto.softmax = function (dim) {
+  return softmax(this, dim);
+};
+proto.logSoftmax = function (dim) {
+  return logSoftmax(this, dim);
 };
 proto.reshape = function (...s) {
   return reshape(this, dims(s));
