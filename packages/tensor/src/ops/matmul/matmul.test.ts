@@ -1,0 +1,161 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../engine/engine.js';
+import type { Tensor } from '../../tensor.js';
+import { goldenMismatch, loadGolden } from '../../testing/golden.js';
+import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
+import { tensor } from '../creation.js';
+import { narrow, transpose } from '../views.js';
+import { setMatmulTiling } from './gemm.js';
+import { linear } from './linear.js';
+import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
+import { matmul } from './matmul.js';
+import '../../index.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+const TOL = { forward: { rtol: 1e-5, atol: 1e-5 }, backward: { rtol: 1e-3, atol: 1e-4 } };
+
+describe('matmul against the float64 reference', () => {
+  const cases: [string, number[], number[]][] = [
+    ['2-D', [5, 7], [7, 3]],
+    ['dot of two vectors', [9], [9]],
+    ['vector · matrix', [6], [6, 5]],
+    ['matrix · vector', [4, 6], [6]],
+    ['batch · vector', [2, 3, 5], [5]],
+    ['vector · batch', [3], [2, 3, 4]],
+    ['3-D batches', [3, 5, 7], [3, 7, 4]],
+    ['batch broadcast against size 1', [1, 5, 7], [3, 7, 2]],
+    ['4-D against 3-D', [2, 1, 3, 5], [4, 5, 6]],
+    ['batch · matrix (folded)', [2, 3, 5], [5, 7]],
+    ['matrix · batch', [3, 5], [2, 5, 7]],
+    ['size-1 dims', [1, 1], [1, 9]],
+  ];
+  for (const [label, as, bs] of cases) {
+    it(`${label}: ${JSON.stringify(as)} · ${JSON.stringify(bs)}`, async () => {
+      await checkOp({
+        label,
+        inputs: [randomCpu(as, 1), randomCpu(bs, 2)],
+        gpu: ([a, b]) => matmul(a, b),
+        cpu: ([a, b]) => matmulCpu(a, b),
+        ...TOL,
+      });
+    });
+  }
+
+  it('reads transposed operands in place (non-contiguous views)', async () => {
+    await checkOp({
+      label: 'aᵀ · bᵀ',
+      inputs: [randomCpu([7, 5], 3), randomCpu([3, 7], 4)],
+      gpu: ([a, b]) => matmul(transpose(a, 0, 1), transpose(b, 0, 1)),
+      cpu: ([a, b]) => matmulCpu(transposeCpu(a), transposeCpu(b)),
+      ...TOL,
+    });
+  });
+
+  it('reads narrowed operands with an offset', async () => {
+    const narrowCpu = (x: CpuTensor, start: number, len: number): CpuTensor => {
+      const [r, c] = x.shape;
+      const data = new Float64Array(r * len);
+      for (let i = 0; i < r; i++) for (let j = 0; j < len; j++) data[i * len + j] = x.data[i * c + start + j];
+      return { data, shape: [r, len] };
+    };
+    await checkOp({
+      label: 'narrowed',
+      inputs: [randomCpu([6, 9], 5), randomCpu([5, 4], 6)],
+      gpu: ([a, b]) => matmul(narrow(a, 1, 3, 5), b),
+      cpu: ([a, b]) => matmulCpu(narrowCpu(a, 3, 5), b),
+      ...TOL,
+    });
+  });
+
+  it('covers several workgroups and ragged edges with every tiling', async () => {
+    // 70×45 · 45×133: partial tiles in every direction, K not a multiple of the k-step.
+    const a = randomCpu([70, 45], 7);
+    const b = randomCpu([45, 133], 8);
+    const want = matmulCpu(a, b);
+    const tilings = [
+      null,
+      { tm: 4, tn: 4, wx: 8, wy: 8, bk: 8 },
+      { tm: 8, tn: 8, wx: 16, wy: 16, bk: 8 },
+      { tm: 16, tn: 16, wx: 8, wy: 8, bk: 8 },
+      { tm: 4, tn: 8, wx: 8, wy: 4, bk: 4 },
+    ];
+    const ga = tensor(Float32Array.from(a.data), a.shape);
+    const gb = tensor(Float32Array.from(b.data), b.shape);
+    try {
+      for (const tiling of tilings) {
+        setMatmulTiling(tiling);
+        const y = matmul(ga, gb);
+        assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-5 }, JSON.stringify(tiling));
+        y.dispose();
+      }
+    } finally {
+      setMatmulTiling(null);
+      ga.dispose();
+      gb.dispose();
+    }
+  });
+
+  it('rejects mismatched inner sizes, naming both shapes', () => {
+    const a = tensor(new Float32Array(6), [2, 3]);
+    const b = tensor(new Float32Array(8), [4, 2]);
+    expect(() => matmul(a, b)).toThrow(/\[2, 3\].*\[4, 2\]/);
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('linear', () => {
+  it('with bias on a 3-D input', async () => {
+    await checkOp({
+      label: 'linear',
+      inputs: [randomCpu([2, 3, 7], 1), randomCpu([5, 7], 2), randomCpu([5], 3)],
+      gpu: ([x, w, b]) => linear(x, w, b),
+      cpu: ([x, w, b]) => linearCpu(x, w, b),
+      ...TOL,
+    });
+  });
+  it('without bias', async () => {
+    await checkOp({
+      label: 'linear no bias',
+      inputs: [randomCpu([4, 9], 4), randomCpu([3, 9], 5)],
+      gpu: ([x, w]) => linear(x, w),
+      cpu: ([x, w]) => linearCpu(x, w),
+      ...TOL,
+    });
+  });
+});
+
+describe('matmul golden values from PyTorch', () => {
+  for (const c of loadGolden('matmul')) {
+    it(c.name, async () => {
+      const upload = (name: string): Tensor => {
+        const t = c.inputs[name];
+        return tensor(Float32Array.from(t.data), t.shape, { requiresGrad: name in c.grads });
+      };
+      const a = upload('input');
+      const b = upload('other');
+      const y = matmul(a, b);
+      const errors: (string | null)[] = [];
+      errors.push(goldenMismatch(await y.toArray(), c.outputs.output, c.tolerance.outputs, 'output'));
+      if (c.gradOutput) {
+        const g = tensor(Float32Array.from(c.gradOutput.data), c.gradOutput.shape);
+        y.backward(g);
+        g.dispose();
+        for (const [name, t] of [
+          ['input', a],
+          ['other', b],
+        ] as const) {
+          const want = c.grads[name];
+          if (!want) continue;
+          const got = t.grad ? await t.grad.toArray() : new Float32Array(0);
+          errors.push(goldenMismatch(got, want, c.tolerance.grads, `grad ${name}`));
+        }
+      }
+      for (const t of [a, b, y]) t.dispose();
+      expect(errors.filter((e) => e !== null)).toEqual([]);
+    });
+  }
+});
