@@ -1,0 +1,108 @@
+import { formatShape } from '../../shape.js';
+import type { Tensor } from '../../tensor.js';
+
+/**
+ * Uniform words shared by the pooling and upsampling kernels, which all map an NCHW input to an NCHW output:
+ * 0 count of threads' items, 1..4 N C H W, 5..6 OH OW, 7 input offset, 8..11 input strides,
+ * 12 grad offset, 13..16 grad strides (backward kernels), then each kernel's own parameters from word 17.
+ */
+export const NCHW_PARAMS = 17;
+
+export const NCHW_WGSL = /* wgsl */ `
+fn N_() -> u32 { return ui(1u); }
+fn C_() -> u32 { return ui(2u); }
+fn H_() -> u32 { return ui(3u); }
+fn W_() -> u32 { return ui(4u); }
+fn OH_() -> u32 { return ui(5u); }
+fn OW_() -> u32 { return ui(6u); }
+// Where plane (n, c) of the input starts, and the step to (h, w).
+fn xPlane(nc: u32) -> u32 { return ui(7u) + (nc / C_()) * ui(8u) + (nc % C_()) * ui(9u); }
+fn xAt(plane: u32, h: u32, w: u32) -> u32 { return plane + h * ui(10u) + w * ui(11u); }
+fn gPlane(nc: u32) -> u32 { return ui(12u) + (nc / C_()) * ui(13u) + (nc % C_()) * ui(14u); }
+fn gAt(plane: u32, h: u32, w: u32) -> u32 { return plane + h * ui(15u) + w * ui(16u); }
+`;
+
+/** The first 17 words: sizes, the input's layout and (for backward) the gradient's layout. */
+export function nchwWords(
+  count: number,
+  x: { shape: readonly number[] },
+  xView: Tensor | null,
+  outHW: readonly [number, number],
+  g: Tensor | null,
+): number[] {
+  const [n, c, h, w] = x.shape;
+  const view = (t: Tensor | null) => (t ? [t.offset, ...t.strides] : [0, 0, 0, 0, 0]);
+  return [count, n, c, h, w, outHW[0], outHW[1], ...view(xView), ...view(g)];
+}
+
+/** Throws unless `x` is a float32 NCHW tensor, naming the op. */
+export function checkNchw(x: Tensor, op: string): void {
+  x.assertAlive();
+  if (x.ndim !== 4)
+    throw new RangeError(`${op}: input ${x} must be 4-D (N, C, H, W), got ${formatShape(x.shape)}`);
+  if (x.dtype !== 'float32') throw new TypeError(`${op}: input ${x} must be float32`);
+}
+
+export type Pair = number | readonly [number, number];
+
+export function pair(value: Pair, what: string, op: string, min: number): [number, number] {
+  const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new RangeError(
+      `${op}: ${what} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(value)}`,
+    );
+  }
+  return p;
+}
+
+export interface Window {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  out: [number, number];
+}
+
+/** Kernel, stride (default: the kernel) and padding of a pooling window, checked as PyTorch does. */
+export function poolWindow(
+  x: Tensor,
+  op: string,
+  kernel: Pair,
+  stride?: Pair | null,
+  padding: Pair = 0,
+): Window {
+  const k = pair(kernel, 'kernel size', op, 1);
+  const s = stride === undefined || stride === null ? k : pair(stride, 'stride', op, 1);
+  const p = pair(padding, 'padding', op, 0);
+  if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {
+    throw new RangeError(`${op}: padding [${p}] must be at most half the kernel size [${k}]`);
+  }
+  const [, , h, w] = x.shape;
+  const out: [number, number] = [
+    Math.floor((h + 2 * p[0] - k[0]) / s[0]) + 1,
+    Math.floor((w + 2 * p[1] - k[1]) / s[1]) + 1,
+  ];
+  if (out[0] < 1 || out[1] < 1) {
+    throw new RangeError(
+      `${op}: input ${formatShape(x.shape)} is too small for kernel [${k}] with padding [${p}]`,
+    );
+  }
+  return { kernel: k, stride: s, padding: p, out };
+}
+
+/** Window words appended after the NCHW words: kh kw sh sw ph pw. */
+export function windowWords(win: Window): number[] {
+  return [...win.kernel, ...win.stride, ...win.padding];
+}
+
+/**
+ * WGSL giving, for input row `i`, the range of output rows whose window covers it:
+ * o·s − p ≤ i ≤ o·s − p + k − 1, clipped to [0, O).
+ */
+export const COVER_WGSL = /* wgsl */ `
+fn coverLo(i: u32, k: u32, s: u32, p: u32) -> u32 {
+  let a = i32(i + p) - i32(k) + 1;
+  if (a <= 0) { return 0u; }
+  return (u32(a) + s - 1u) / s;
+}
+fn coverHi(i: u32, s: u32, p: u32, O: u32) -> u32 { return min((i + p) / s + 1u, O); }
+`;
