@@ -15,7 +15,14 @@ export async function writeFileAtomic(
     dir,
     `.${nodePath.basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`,
   );
-  const handle = await fs.open(temp, 'wx');
+  // Node's own message would name the temporary file, which the user never asked for.
+  const cannotWrite = (error: unknown): Error => {
+    const e = error as NodeJS.ErrnoException;
+    return new Error(`${path}: cannot write (${e.code ?? e.message})`, { cause: error });
+  };
+  const handle = await fs.open(temp, 'wx').catch((error: unknown) => {
+    throw cannotWrite(error);
+  });
   try {
     try {
       if (typeof data === 'string' || data instanceof Uint8Array) {
@@ -33,6 +40,6 @@ export async function writeFileAtomic(
     await fs.rename(temp, path);
   } catch (error) {
     await fs.rm(temp, { force: true });
-    throw error;
+    throw (error as NodeJS.ErrnoException).code === undefined ? error : cannotWrite(error);
   }
 }

@@ -1,6 +1,7 @@
 import { GeoTIFF, GeoTIFFImage, type Pool } from 'geotiff';
 import { installDecoders } from './decoders.js';
 import { toGeoTiffSource } from './geotiff-source.js';
+import { checkTiffStructure } from './ifd-check.js';
 import { describePage, type TiffPage } from './page.js';
 import type { RangeSource } from './range-source.js';
 
@@ -71,6 +72,8 @@ export async function openTiff(source: RangeSource, options: OpenTiffOptions = {
   let tiff: GeoTIFF;
   const pages: TiffPage[] = [];
   try {
+    // geotiff trusts counts and offsets (a loop in the IFD chain hangs it, a huge count allocates gigabytes).
+    await checkTiffStructure(source);
     tiff = await GeoTIFF.fromSource(toGeoTiffSource(source));
     const count = await tiff.getImageCount();
     if (count > maxPages) throw new Error(`${count} pages is more than the ${maxPages} allowed`);
