@@ -69,6 +69,19 @@ describe('batchNorm2d', () => {
     const got = await batchNorm2d(view, null, null, null, null, { training: true }).toArray();
     const ref = await batchNorm2d(view.contiguous(), null, null, null, null, { training: true }).toArray();
     assertClose(got, ref, { rtol: 1e-5, atol: 1e-5 }, 'strided view');
+    // Gradients through the strided path equal those through a contiguous copy.
+    const data = Float32Array.from(randomCpu([2, 3, 4, 3], 15).data);
+    const gy = tensor(Float32Array.from(randomCpu([2, 3, 3, 4], 16).data), [2, 3, 3, 4]);
+    const grads: Float32Array[] = [];
+    for (const copy of [false, true]) {
+      const leaf = tensor(data, [2, 3, 4, 3], { requiresGrad: true });
+      const w = tensor([0.5, 1.5, -1], [3], { requiresGrad: true });
+      const v = leaf.permute([0, 3, 1, 2]);
+      batchNorm2d(copy ? v.contiguous() : v, null, null, w, null, { training: true }).backward(gy);
+      grads.push((await leaf.grad!.toArray()) as Float32Array, (await w.grad!.toArray()) as Float32Array);
+    }
+    assertClose(grads[0], grads[2], { rtol: 1e-4, atol: 1e-5 }, 'grad of a strided input');
+    assertClose(grads[1], grads[3], { rtol: 1e-4, atol: 1e-5 }, 'grad of weight, strided input');
   });
 
   it('rejects bad input with the tensor named', () => {

@@ -4,6 +4,7 @@ import { recordOp, type Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
 import { reduce } from '../reduce/reduce.js';
 import { moments } from '../reduce/variance.js';
+import { channelAffine } from './channel-affine.js';
 
 export interface BatchNormOptions {
   /** Normalise with the batch's statistics and update the running ones (default false, as PyTorch's functional). */
@@ -11,13 +12,6 @@ export interface BatchNormOptions {
   /** Weight of the new batch in the running averages: running = (1 − momentum)·running + momentum·batch. */
   momentum?: number;
   eps?: number;
-}
-
-/** A per-channel [C] tensor as a view that broadcasts against [N, C, ...] of rank `rank`. */
-function perChannel(t: Tensor, rank: number): Tensor {
-  const shape = [t.shape[0], ...new Array<number>(rank - 2).fill(1)];
-  const strides = [t.strides[0], ...new Array<number>(rank - 2).fill(0)];
-  return t.asView(shape, strides, t.offset);
 }
 
 function fma(inputs: Tensor[], expr: string, scalars: number[] = []): Tensor {
@@ -102,14 +96,9 @@ export function batchNorm(
   }
   const scale = weight ? fma([weight, invstd], 'a0 * a1') : fma([invstd], 'a0');
   const shift = bias ? fma([bias, mean, scale], 'a0 - a1 * a2') : fma([mean, scale], '-a0 * a1');
-  const scaleView = perChannel(scale, x.ndim);
-  const shiftView = perChannel(shift, x.ndim);
-  const y = map([x, scaleView, shiftView], { name: 'batch_norm', expr: 'a0 * a1 + a2', outDtype: x.dtype });
-  scaleView.dispose();
-  shiftView.dispose();
+  const y = channelAffine(x, scale, null, null, shift, 'batch_norm');
   shift.dispose();
 
-  const rank = x.ndim;
   const result = recordOp(
     'batchNorm',
     y,
@@ -130,23 +119,16 @@ export function batchNorm(
       });
       let gx: Tensor | null = null;
       if (needs[0]) {
-        const k = perChannel(sScale, rank);
         if (batchStats) {
           // gx = k·(g − Σg/n − x̂·Σgx̂/n) = A·g + B·x + D, per channel A = k, B = −k·invstd·Σgx̂/n, D = −k·Σg/n − B·mean.
           const b = fma([sScale, sInvstd, sumGx], '-a0 * a1 * a2 * uf(S+0u)', [1 / n]);
           const d = fma([sScale, sumG, b, sMean], '-a0 * a1 * uf(S+0u) - a2 * a3', [1 / n]);
-          const bv = perChannel(b, rank);
-          const dv = perChannel(d, rank);
-          gx = map([g, sx, k, bv, dv], {
-            name: 'batch_norm_backward',
-            expr: 'a0 * a2 + a1 * a3 + a4',
-            outDtype: g.dtype,
-          });
-          for (const t of [b, d, bv, dv]) t.dispose();
+          gx = channelAffine(g, sScale, sx, b, d, 'batch_norm_backward');
+          b.dispose();
+          d.dispose();
         } else {
-          gx = map([g, k], { name: 'batch_norm_backward', expr: 'a0 * a1', outDtype: g.dtype });
+          gx = channelAffine(g, sScale, null, null, null, 'batch_norm_backward');
         }
-        k.dispose();
       }
       const gw = needs[1] ? sumGx : null;
       const gb = needs[2] ? sumG : null;

@@ -62,6 +62,14 @@ export function stateWords(monoid: Monoid): number {
   return monoid === 'sum' ? 1 : monoid === 'welford' ? 3 : 2;
 }
 
+/** The thread-local fold of every monoid but welford: elements go straight into the state. */
+function plainFold(valueType: string): string {
+  return `alias Acc = State;
+fn accIdentity() -> Acc { return identity(); }
+fn fold(a: Acc, v: ${valueType}, r: u32) -> Acc { return combine(a, single(v, r)); }
+fn finish(a: Acc) -> State { return a; }`;
+}
+
 function stateWgsl(monoid: Monoid, acc: Accumulator): string {
   const isNan =
     acc === 'f32'
@@ -80,6 +88,7 @@ function stateWgsl(monoid: Monoid, acc: Accumulator): string {
 fn identity() -> State { return State(${t}(0)); }
 fn combine(a: State, b: State) -> State { return State(a.v + b.v); }
 fn single(v: ${t}, r: u32) -> State { return State(v); }
+${plainFold(t)}
 fn packWords(s: State) -> array<u32, ${words.length}> { return array<u32, ${words.length}>(${words.join(', ')}); }
 fn unpack(at: u32) -> State { return State(${read}); }`;
     }
@@ -100,6 +109,7 @@ fn better(a: State, b: State) -> bool {
 }
 fn combine(a: State, b: State) -> State { if (better(a, b)) { return b; } return a; }
 fn single(v: ${acc}, r: u32) -> State { return State(v, r); }
+${plainFold(acc)}
 fn packWords(s: State) -> array<u32, 2> { return array<u32, 2>(bitcast<u32>(s.v), s.i); }
 fn unpack(at: u32) -> State { return State(bitcast<${acc}>(scratchIn[at]), scratchIn[at + 1u]); }`;
     }
@@ -115,7 +125,20 @@ fn combine(a: State, b: State) -> State {
   let f = b.n / n;
   return State(n, a.mean + d * f, a.m2 + b.m2 + d * d * a.n * f);
 }
-fn single(v: f32, r: u32) -> State { return State(1.0, v, 0.0); }
+// Within one thread: sums of d = v − k and d² with k the thread's first value, which removes any common offset
+// of the data without a division per element; the (n, mean, M2) state is formed once at the end.
+struct Acc { k: f32, n: f32, s1: f32, s2: f32 }
+fn accIdentity() -> Acc { return Acc(0.0, 0.0, 0.0, 0.0); }
+fn fold(a: Acc, v: f32, r: u32) -> Acc {
+  let k = select(a.k, v, a.n == 0.0);
+  let d = v - k;
+  return Acc(k, a.n + 1.0, a.s1 + d, a.s2 + d * d);
+}
+fn finish(a: Acc) -> State {
+  if (a.n == 0.0) { return identity(); }
+  let m = a.s1 / a.n;
+  return State(a.n, a.k + m, max(a.s2 - a.s1 * m, 0.0));
+}
 fn packWords(s: State) -> array<u32, 3> {
   return array<u32, 3>(bitcast<u32>(s.n), bitcast<u32>(s.mean), bitcast<u32>(s.m2));
 }
@@ -176,11 +199,15 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
   // `unpack` names scratchIn; when the source is a tensor it is never called, but WGSL still resolves it.
   const scratchShim = spec.source === 'tensor' ? 'var<private> scratchIn: array<u32, 4>;' : '';
 
-  let element: string;
-  let prologue = '';
+  // Tensor source: `foldRange` walks reduced indices first, first + step, ... < end, keeping the index split into
+  // (outer, inner) over the innermost reduced dim so the loop needs no integer division (slow on CPU-backed
+  // adapters, and not free anywhere).
+  let body: string;
+  let call: string;
   if (spec.source === 'tensor') {
     const keptShape = W.shapes;
     const redShape = W.shapes + kr;
+    const innerShape = `ui(${redShape + rr - 1}u)`;
     const bases = spec.inputTypes
       .map((_, k) => {
         const at = inputWord(k, kr, rr);
@@ -191,35 +218,50 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
       const at = paramWord(spec.inputTypes.length, kr, rr) + k;
       return `  let p${k} = p${k}Buf[ui(${at}u) + o];`;
     }).join('\n');
-    prologue = `${bases}\n${params}`;
-    const offsets = spec.inputTypes
+    const outerAt = spec.inputTypes
       .map((_, k) => {
         const at = inputWord(k, kr, rr);
-        return `  var at${k} = base${k};\n${addressing(`at${k}`, 'r', rr, redShape, at + 1 + kr)}`;
+        if (rr === 1) return `    let at${k} = base${k} + inner * ui(${at + 1 + kr}u);`;
+        return `    var at${k} = base${k} + inner * ui(${at + kr + rr}u);\n${addressing(
+          `at${k}`,
+          'outer',
+          rr - 1,
+          redShape,
+          at + 1 + kr,
+        )
+          .replaceAll('\n', '\n  ')
+          .replace(/^/, '  ')}`;
       })
       .join('\n');
-    const loads = spec.inputTypes.map((t, k) => `  let a${k} = ${loadType(t)}(in${k}[at${k}]);`).join('\n');
-    const args = [
-      'r: u32',
-      ...spec.inputTypes.map((_, k) => `base${k}: u32`),
-      ...Array.from({ length: spec.params }, (_, k) => `p${k}: f32`),
-    ];
-    element = `fn element(${args.join(', ')}) -> State {
-${offsets}
+    const loads = spec.inputTypes.map((t, k) => `    let a${k} = ${loadType(t)}(in${k}[at${k}]);`).join('\n');
+    body = `fn foldRange(o: u32, first: u32, end: u32, step: u32) -> State {
+${bases}
+${params}
+  let size = ${innerShape};
+  let stepOuter = step / size;
+  let stepInner = step % size;
+  var outer = first / size;
+  var inner = first % size;
+  var acc = accIdentity();
+  for (var r = first; r < end; r += step) {
+${outerAt}
 ${loads}
-  return single(${spec.value}, r);
-}`;
-  } else {
-    element = `fn element(r: u32, o: u32) -> State { return unpack((o * ui(${W.nRed}u) + r) * ${words}u); }`;
+    acc = fold(acc, ${spec.value}, r);
+    inner += stepInner;
+    outer += stepOuter;
+    if (inner >= size) { inner -= size; outer += 1u; }
   }
-  const call =
-    spec.source === 'tensor'
-      ? `element(${[
-          'r',
-          ...spec.inputTypes.map((_, k) => `base${k}`),
-          ...Array.from({ length: spec.params }, (_, k) => `p${k}`),
-        ].join(', ')})`
-      : 'element(r, o)';
+  return finish(acc);
+}`;
+    call = 'foldRange';
+  } else {
+    body = `fn foldRange(o: u32, first: u32, end: u32, step: u32) -> State {
+  var acc = identity();
+  for (var r = first; r < end; r += step) { acc = combine(acc, unpack((o * ui(${W.nRed}u) + r) * ${words}u)); }
+  return acc;
+}`;
+    call = 'foldRange';
+  }
 
   const sinkFinal = spec.outputs
     .map((out, k) => `  out${k}[ui(${W.outOffset + k}u) + o] = ${out.type}(${out.expr});`)
@@ -234,9 +276,7 @@ ${loads}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = linearIndex(gid, nwg, ${REDUCE_WG}u);
   if (o >= ui(${W.nOut}u)) { return; }
-${prologue}
-  var s = identity();
-  for (var r = 0u; r < ui(${W.nRed}u); r++) { s = combine(s, ${call}); }
+  let s = ${call}(o, 0u, ui(${W.nRed}u), 1u);
 ${spec.sink === 'final' ? sinkFinal : sinkPartial('o')}
 }`;
   } else {
@@ -250,10 +290,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = g / splits;
   let start = (g % splits) * ui(${W.chunk}u);
   let end = min(ui(${W.nRed}u), start + ui(${W.chunk}u));
-${prologue}
-  var acc = identity();
-  for (var r = start + lid; r < end; r += ${REDUCE_WG}u) { acc = combine(acc, ${call}); }
-  tree[lid] = acc;
+  tree[lid] = ${call}(o, start + lid, end, ${REDUCE_WG}u);
   workgroupBarrier();
   for (var h = ${REDUCE_WG / 2}u; h > 0u; h = h >> 1u) {
     if (lid < h) { tree[lid] = combine(tree[lid], tree[lid + h]); }
@@ -270,7 +307,7 @@ ${spec.sink === 'final' ? sinkFinal : sinkPartial('g')}
 ${decls.join('\n')}
 ${scratchShim}
 ${stateWgsl(spec.monoid, spec.acc)}
-${element}
+${body}
 ${main}`;
   return { name: `reduce_${spec.monoid}`, code, bindings, workgroupSize: REDUCE_WG };
 }

@@ -28,6 +28,8 @@ export interface ReduceRequest {
   /** What to write from the final state `s`; `uf(4u)` is `scale`. */
   outputs: readonly { dtype: DType; expr: string }[];
   scale?: number;
+  /** Overrides the layout choice (benchmarks and tests compare the two). */
+  layout?: 'thread' | 'group';
 }
 
 /** A reduction's index space after dropping size-1 dims and merging dims that are contiguous in every input. */
@@ -90,10 +92,10 @@ function kernelFor(spec: ReduceKernelSpec): Kernel {
   return kernel;
 }
 
-/** Elements one workgroup split should cover at least, so per-split overhead stays small. */
-const ELEMENTS_PER_SPLIT = 2048;
+/** Elements one workgroup split covers at least (32 per thread), so the closing tree stays a small part of the work. */
+const ELEMENTS_PER_SPLIT = 8192;
 /** Enough workgroups in flight to fill a large GPU. */
-const TARGET_WORKGROUPS = 1024;
+const TARGET_WORKGROUPS = 512;
 
 /**
  * How to lay a reduction out: a thread per output for short reductions, or for long ones whose outputs are
@@ -167,7 +169,9 @@ export function reduce(req: ReduceRequest): Tensor[] {
   const inputBuffers = [...req.inputs.map((t) => t.storage.buffer), ...params.map((t) => t.storage.buffer)];
   const outBuffers = outputs.map((t) => t.storage.buffer);
 
-  const { layout, splits } = layoutFor(nOut, nRed, p.redStrides[0][p.redStrides[0].length - 1]);
+  const chosen = layoutFor(nOut, nRed, p.redStrides[0][p.redStrides[0].length - 1]);
+  const layout = req.layout ?? chosen.layout;
+  const splits = layout === 'group' && chosen.layout === 'group' ? chosen.splits : 1;
   if (splits === 1) {
     const kernel = kernelFor({ ...base, source: 'tensor', sink: 'final', layout });
     const grid =
