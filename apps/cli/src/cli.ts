@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerCrop } from './commands/crop.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerMerge } from './commands/merge.js';
+import { registerPredict } from './commands/predict.js';
 import { registerRle } from './commands/rle.js';
 import { registerScore } from './commands/score.js';
+import { registerTrain } from './commands/train.js';
 import type { CommandContext } from './context.js';
 import { describeError } from './errors.js';
 import { ExitCode, type Host } from './host/host.js';
@@ -40,6 +45,11 @@ export function createProgram(context: CommandContext): Command {
   registerCrop(program, context);
   registerRle(program, context);
   registerScore(program, context);
+  registerTrain(program, context);
+  registerPredict(program, context);
+  registerMerge(program, context);
+  registerDemo(program, context);
+  registerBench(program, context);
   return program;
 }
 
@@ -59,7 +69,7 @@ export async function runCli(argv: readonly string[], host: Host): Promise<ExitC
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error);
     host.stderr.write(describeError(error, argv.includes('--debug')));
-    return ExitCode.failure;
+    return (error as Error)?.name === 'UsageError' ? ExitCode.usage : ExitCode.failure;
   }
 }
 

@@ -12,6 +12,10 @@ const SELF_EXPLAINING = new Set([
   'DatasetError',
   'TiffUnsupportedError',
   'FileError',
+  'UsageError',
+  'NonFiniteLossError',
+  'SafetensorsError',
+  'AnnotationError',
 ]);
 
 /** The text shown for an error that ended a command: one message, or the stack trace when debugging. */

@@ -20,8 +20,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves the files of one folder on 127.0.0.1 at a free port; nothing outside the folder is reachable. */
-export async function serveFolder(folder: string): Promise<StaticServer> {
+/**
+ * Serves the files of one folder on 127.0.0.1, at `port` or a free one; nothing outside the folder is
+ * reachable.
+ */
+export async function serveFolder(folder: string, port = 0): Promise<StaticServer> {
   const root = normalize(folder + sep);
   const server: Server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
@@ -40,11 +43,11 @@ export async function serveFolder(folder: string): Promise<StaticServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${address.port}/`,
     close: () =>
       new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };

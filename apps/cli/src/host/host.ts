@@ -1,5 +1,6 @@
 import type { NephronDevice, RequestDeviceOptions } from '@nephron/tensor';
 import type { HostFiles } from './files.js';
+import type { ProgressFactory } from './progress.js';
 
 /** Where a command writes text: a terminal, a pipe, or a console element in a web page. */
 export interface OutputStream {
@@ -27,6 +28,13 @@ export interface Host {
    * knows it asked for, or an empty string when it cannot know.
    */
   defaultBackend(): string;
+  /** Progress bars for long work: live on a terminal, sparse lines in logs, a progress element in a page. */
+  progress: ProgressFactory;
+  /**
+   * Calls `handler` when the user asks to stop (Ctrl-C in a terminal) instead of killing the process, so long
+   * commands can save their state first; returns a function that removes the handler.
+   */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 /** Exit codes every command shares, as scripts expect them. */

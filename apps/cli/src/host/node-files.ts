@@ -1,10 +1,7 @@
 import { fileSource } from '@nephron/io';
-import type { HostFiles } from './files.js';
+import { FileError, type HostFiles } from './files.js';
 
-/** A file that cannot be read or written; the message names the path and says why in words. */
-export class FileError extends Error {
-  override readonly name = 'FileError';
-}
+export { FileError };
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or folder',
@@ -38,11 +35,34 @@ export function nodeFiles(): HostFiles {
       const { basename, dirname, join } = await import('node:path');
       const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
       try {
+        // Output folders (a training run, per-slide results) are created on first write.
+        await fs.mkdir(dirname(path), { recursive: true });
         await fs.writeFile(temp, data, { flag: 'wx' });
         await fs.rename(temp, path);
       } catch (error) {
         await fs.rm(temp, { force: true });
         throw fileError(path, 'write', error);
+      }
+    },
+    async list(folder) {
+      const fs = await import('node:fs/promises');
+      const { join } = await import('node:path');
+      const dir = folder === '' ? '.' : folder;
+      try {
+        const names: string[] = [];
+        for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+          // A linked file counts as the file it points to (datasets are often assembled from links).
+          const isFile =
+            entry.isFile() ||
+            (entry.isSymbolicLink() &&
+              (await fs.stat(join(dir, entry.name)).catch(() => undefined))?.isFile());
+          if (isFile) names.push(entry.name);
+        }
+        return names;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw fileError(folder, 'list', error);
       }
     },
   };

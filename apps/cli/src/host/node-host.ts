@@ -1,6 +1,8 @@
 import { requestDevice } from '@nephron/tensor';
 import type { Host, OutputStream } from './host.js';
 import { nodeFiles } from './node-files.js';
+import { terminalProgress } from './node-progress.js';
+import { lineProgress } from './progress.js';
 
 /**
  * Wraps a process stream. When the reader goes away (`nephron doctor | head -3`), further output is
@@ -38,5 +40,17 @@ export function createNodeHost(): Host {
     files: nodeFiles(),
     requestDevice,
     defaultBackend: () => process.env.NEPHRON_BACKEND ?? DAWN_BACKENDS[process.platform] ?? '',
+    progress: process.stderr.isTTY
+      ? terminalProgress(process.stderr)
+      : lineProgress(streamOf(process.stderr)),
+    onInterrupt(handler) {
+      // The first Ctrl-C asks the command to stop cleanly; a second one kills as usual.
+      const onSigint = () => {
+        process.removeListener('SIGINT', onSigint);
+        handler();
+      };
+      process.on('SIGINT', onSigint);
+      return () => process.removeListener('SIGINT', onSigint);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { requestDevice } from '@nephron/tensor';
 import type { Host, OutputStream } from '../host/host.js';
 import { nodeFiles } from '../host/node-files.js';
+import { lineProgress } from '../host/progress.js';
 
 export interface MemoryStream extends OutputStream {
   readonly text: string;
@@ -32,6 +33,7 @@ export function memoryHost(
     files: overrides.files ?? nodeFiles(),
     requestDevice: overrides.requestDevice ?? requestDevice,
     defaultBackend: overrides.defaultBackend ?? (() => ''),
+    progress: lineProgress(stderr, 0),
   };
   return { host, stdout, stderr };
 }

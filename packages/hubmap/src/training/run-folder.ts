@@ -14,10 +14,11 @@ export function nodeRunFolder(dir: string): RunFolder {
     name: dir,
     async write(file, data) {
       const { mkdir } = await import('node:fs/promises');
-      const { join } = await import('node:path');
+      const { dirname, join } = await import('node:path');
       const { writeFileAtomic } = await import('@nephron/io');
-      await mkdir(dir, { recursive: true });
-      await writeFileAtomic(join(dir, file), data);
+      const path = join(dir, file);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, data);
     },
     async read(file) {
       const { readFile } = await import('node:fs/promises');

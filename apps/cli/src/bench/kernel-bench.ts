@@ -1,0 +1,128 @@
+import { conv2d, keep, matmul, randn, type Tensor, tidy } from '@nephron/tensor';
+import { loadTfjs, type Tfjs } from './tfjs.js';
+import { syncOurs, timeGpu } from './timing.js';
+
+/** One row of `nephron bench kernels`: GFLOP/s of ours and of tfjs-webgpu on the same adapter, and their ratio. */
+export interface KernelRow {
+  name: string;
+  ours_gflops: number;
+  tfjs_gflops: number | null;
+  ratio: number | null;
+  ours_ms: number;
+  tfjs_ms: number | null;
+}
+
+interface ConvCase {
+  name: string;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  cout: number;
+  k: number;
+  groups: number;
+}
+
+/** The kernel rows the issue asks for: the shapes EfficientNet-B4 + UNet spend their time in. */
+export const CONV_CASES: ConvCase[] = [
+  { name: 'conv2d 3x3 64->64 N=2x128²', n: 2, c: 64, h: 128, w: 128, cout: 64, k: 3, groups: 1 },
+  { name: 'depthwise 5x5 C=336 N=2x64²', n: 2, c: 336, h: 64, w: 64, cout: 336, k: 5, groups: 336 },
+  { name: 'conv2d 1x1 144->24 N=2x128²', n: 2, c: 144, h: 128, w: 128, cout: 24, k: 1, groups: 1 },
+];
+
+function convFlops(c: ConvCase): number {
+  return 2 * c.n * c.h * c.w * c.cout * (c.c / c.groups) * c.k * c.k;
+}
+
+const gflops = (flops: number, ms: number) => flops / ms / 1e6;
+
+function row(name: string, flops: number, ours: number, tfjs: number | null): KernelRow {
+  return {
+    name,
+    ours_gflops: gflops(flops, ours),
+    tfjs_gflops: tfjs === null ? null : gflops(flops, tfjs),
+    ratio: tfjs === null ? null : tfjs / ours,
+    ours_ms: ours,
+    tfjs_ms: tfjs,
+  };
+}
+
+export interface KernelBenchOptions {
+  /** Compare with tfjs-webgpu (a dev dependency); rows get null tfjs figures when it is absent or disabled. */
+  tfjs?: boolean;
+  minMs?: number;
+  onRow?: (row: KernelRow) => void;
+}
+
+export async function benchKernels(options: KernelBenchOptions = {}): Promise<KernelRow[]> {
+  const minMs = options.minMs ?? 1000;
+  const tf: Tfjs | null = options.tfjs === false ? null : await loadTfjs();
+  const rows: KernelRow[] = [];
+  const add = (r: KernelRow) => {
+    rows.push(r);
+    options.onRow?.(r);
+  };
+  // Both sides read their result back each run, so both pay for the same transfer.
+  const timeOurs = (f: () => Tensor) =>
+    timeGpu(
+      async () => {
+        const out = tidy(() => keep(f()));
+        await out.toArray();
+        out.dispose();
+      },
+      syncOurs,
+      minMs,
+    );
+
+  {
+    const n = 1024;
+    const a = randn([n, n]);
+    const b = randn([n, n]);
+    const ours = await timeOurs(() => matmul(a, b));
+    const theirs = tf ? await tf.time(() => tf.matMul([n, n], [n, n]), minMs) : null;
+    add(row('matmul 1024³', 2 * n ** 3, ours.ms, theirs));
+    a.dispose();
+    b.dispose();
+  }
+
+  for (const c of CONV_CASES) {
+    const flops = convFlops(c);
+    const pad = (c.k - 1) / 2;
+    const x = randn([c.n, c.c, c.h, c.w]).requiresGrad_();
+    const w = randn([c.cout, c.c / c.groups, c.k, c.k]).requiresGrad_();
+    const conv = () => conv2d(x, w, null, { padding: pad, groups: c.groups });
+    const ours = await timeOurs(conv);
+    const theirs = tf ? await tf.time(() => tf.conv2d(c), minMs) : null;
+    add(row(`${c.name} forward`, flops, ours.ms, theirs));
+    // Backward rows time one gradient at a time: the forward graph is rebuilt each run, so subtract its time.
+    const dy = randn([c.n, c.cout, c.h, c.w]);
+    for (const target of ['input', 'weight'] as const) {
+      x.requiresGrad = target === 'input';
+      w.requiresGrad = target === 'weight';
+      const leaf = target === 'input' ? x : w;
+      const both = await timeOurs(() => {
+        leaf.zeroGrad();
+        conv().backward(dy);
+        return leaf.grad!.detach();
+      });
+      leaf.zeroGrad();
+      add(row(`${c.name} backward ${target}`, flops, Math.max(both.ms - ours.ms, 1e-3), null));
+    }
+    for (const t of [x, w, dy]) t.dispose();
+  }
+  tf?.dispose();
+  return rows;
+}
+
+export function formatKernelRows(rows: readonly KernelRow[]): string {
+  const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
+  const lines = [
+    `${'kernel'.padEnd(48)} ${'ours GFLOP/s'.padStart(12)} ${'tfjs GFLOP/s'.padStart(12)} ${'ratio'.padStart(7)}`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.name.padEnd(48)} ${fmt(r.ours_gflops).padStart(12)} ${fmt(r.tfjs_gflops).padStart(12)} ${fmt(r.ratio).padStart(7)}`,
+    );
+  }
+  return lines.join('\n');
+}
