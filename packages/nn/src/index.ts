@@ -1,8 +1,8 @@
-export {
-  defaultGenerator,
-  Generator as InitGenerator,
-  manualSeed as manualSeedInit,
-} from './init/generator.js';
+/**
+ * Initialisers draw from @nephron/tensor's generator, so its `manualSeed` seeds model construction; this alias
+ * is kept for callers that seed "init" separately.
+ */
+export { manualSeed as manualSeedInit } from '@nephron/tensor';
 export {
   calculateGain,
   defaultBias,
@@ -15,7 +15,40 @@ export {
   xavierUniform,
 } from './init/init.js';
 export { Identity, ReLU, Sigmoid, SiLU, Swish } from './layers/activation.js';
+export { BatchNorm2d, type BatchNorm2dOptions } from './layers/batchnorm.js';
 export { ModuleList, Sequential } from './layers/container.js';
+export { Conv2d, type Conv2dOptions, staticSamePadding } from './layers/conv.js';
+export { Dropout, DropPath } from './layers/dropout.js';
+export { Linear } from './layers/linear.js';
+export { ceDiceLoss, crossEntropyLoss, type DiceLossOptions, diceLoss } from './loss/losses.js';
+export {
+  EfficientNetEncoder,
+  type EfficientNetOptions,
+  type MBConvArgs,
+  MBConvBlock,
+} from './models/efficientnet.js';
+export {
+  B0_STAGES,
+  BN_EPS,
+  BN_MOMENTUM,
+  DROP_CONNECT_RATE,
+  EFFICIENTNET_NAMES,
+  EFFICIENTNET_PARAMS,
+  type EfficientNetName,
+  type EfficientNetParams,
+  roundFilters,
+  roundRepeats,
+  SE_RATIO,
+  SMP_EFFICIENTNET_STAGES,
+} from './models/efficientnet-config.js';
+export {
+  Conv2dReLU,
+  DecoderBlock,
+  Unet,
+  UnetDecoder,
+  type UnetOptions,
+  upsampleNearest2x,
+} from './models/unet.js';
 export {
   copyInto,
   type LoadStateDictOptions,

@@ -1,9 +1,9 @@
-import { type Tensor, tensor } from '@nephron/tensor';
-import { defaultGenerator, type Generator } from './generator.js';
+import { type Generator, rand, type Tensor, tensor, tidy } from '@nephron/tensor';
 
 /**
- * Parameter initialisers, as `torch.nn.init`. They build values on the CPU with a seeded generator and
- * upload them; `fan_in`/`fan_out` follow PyTorch: for a weight [out, in, ...kernel], fan_in = in·∏kernel.
+ * Parameter initialisers, as `torch.nn.init`. Values come from the tensor engine's counter-based generator
+ * (`manualSeed` from @nephron/tensor seeds it), so the same seed builds the same model on every device.
+ * `fan_in`/`fan_out` follow PyTorch: for a weight [out, in, ...kernel], fan_in = in·∏kernel.
  */
 
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
@@ -34,16 +34,18 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
   }
 }
 
+/** U(lo, hi) samples, as `torch.nn.init.uniform_`. */
 export function uniformTensor(
   shape: readonly number[],
   lo: number,
   hi: number,
-  gen = defaultGenerator,
+  generator?: Generator,
 ): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = gen.uniform(lo, hi);
-  return tensor(data, shape);
+  return tidy(() =>
+    rand(shape, { generator })
+      .mul(hi - lo)
+      .add(lo),
+  );
 }
 
 export function fullTensor(shape: readonly number[], value: number): Tensor {
