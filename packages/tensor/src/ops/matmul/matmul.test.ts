@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { init, memoryStats } from '../../engine/engine.js';
+import { tidy } from '../../scope.js';
 import type { Tensor } from '../../tensor.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
@@ -125,6 +126,29 @@ describe('linear', () => {
       cpu: ([x, w]) => linearCpu(x, w),
       ...TOL,
     });
+  });
+});
+
+describe('memory', () => {
+  it('forward and backward of matmul and linear free every intermediate', async () => {
+    const x = tensor(Float32Array.from(randomCpu([2, 3, 5], 1).data), [2, 3, 5], { requiresGrad: true });
+    const w = tensor(Float32Array.from(randomCpu([4, 5], 2).data), [4, 5], { requiresGrad: true });
+    const b = tensor(Float32Array.from(randomCpu([4], 3).data), [4], { requiresGrad: true });
+    const v = tensor(Float32Array.from(randomCpu([4], 4).data), [4], { requiresGrad: true });
+    const step = () =>
+      tidy(() => {
+        const y = linear(x, w, b);
+        // [2,3,4]·[4,5] batched against a 2-D matrix, then a transposed operand, then a vector.
+        matmul(matmul(y, w), matmul(transpose(w, 0, 1), w))
+          .sum()
+          .add(matmul(y, v).sum())
+          .backward();
+      });
+    step();
+    const after1 = memoryStats().bytesInUse;
+    for (let i = 0; i < 5; i++) step();
+    expect(memoryStats().bytesInUse).toBe(after1);
+    for (const t of [x, w, b, v]) t.dispose();
   });
 });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { init, memoryStats } from '../../engine/engine.js';
+import { tidy } from '../../scope.js';
 import type { Tensor } from '../../tensor.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
@@ -170,6 +171,28 @@ describe('adaptiveAvgPool2d', () => {
       cpu: ([x]) => adaptiveAvgPool2dCpu(nhwcToNchw(x), [1, 1]),
       backward: GRAD,
     });
+  });
+});
+
+describe('memory', () => {
+  it('forward and backward of every pooling op free every intermediate', async () => {
+    const x = tensor(Float32Array.from(randomCpu([1, 2, 6, 6], 1).data), [1, 2, 6, 6], {
+      requiresGrad: true,
+    });
+    const step = () =>
+      tidy(() => {
+        maxPool2d(x, 2)
+          .sum()
+          .add(avgPool2d(x, 3, 1, 1).sum())
+          .add(adaptiveAvgPool2d(x, 1).sum())
+          .add(adaptiveAvgPool2d(x, [4, 5]).sum())
+          .backward();
+      });
+    step();
+    const after1 = memoryStats().bytesInUse;
+    for (let i = 0; i < 5; i++) step();
+    expect(memoryStats().bytesInUse).toBe(after1);
+    x.dispose();
   });
 });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { init, memoryStats } from '../../engine/engine.js';
+import { tidy } from '../../scope.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
@@ -65,6 +66,26 @@ describe('interpolate against the float64 reference', () => {
   it('rejects giving both size and scaleFactor', () => {
     const x = tensor(new Float32Array(4), [1, 1, 2, 2]);
     expect(() => interpolate(x, { size: 4, scaleFactor: 2 })).toThrow(/exactly one of size and scaleFactor/);
+    x.dispose();
+  });
+});
+
+describe('memory', () => {
+  it('forward and backward free every intermediate', async () => {
+    const x = tensor(Float32Array.from(randomCpu([1, 2, 3, 4], 1).data), [1, 2, 3, 4], {
+      requiresGrad: true,
+    });
+    const step = () =>
+      tidy(() => {
+        interpolate(x, { scaleFactor: 2, mode: 'bilinear' })
+          .sum()
+          .add(interpolate(x, { size: [5, 7] }).sum())
+          .backward();
+      });
+    step();
+    const after1 = memoryStats().bytesInUse;
+    for (let i = 0; i < 5; i++) step();
+    expect(memoryStats().bytesInUse).toBe(after1);
     x.dispose();
   });
 });
