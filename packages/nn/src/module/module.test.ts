@@ -1,4 +1,4 @@
-import { init, type Tensor, tensor } from '@nephron/tensor';
+import { init, type Tensor, tensor, tidy } from '@nephron/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Identity, ReLU, Sigmoid, SiLU } from '../layers/activation.js';
 import { ModuleList, Sequential } from '../layers/container.js';
@@ -165,6 +165,14 @@ describe('Module', () => {
     expect(Array.from(await m.encoder.stem.weight.toArray())).toEqual([1, 2, 3]);
     for (const t of sd.values()) t.dispose();
     m.dispose();
+  });
+
+  it('keeps its tensors alive when built inside tidy()', async () => {
+    const m = tidy(() => new Model());
+    expect(m.encoder.stem.weight.isDisposed).toBe(false);
+    expect(Array.from(await m.encoder.stem.weight.toArray())).toEqual([1, 2, 3]);
+    m.dispose();
+    expect(m.encoder.stem.weight.isDisposed).toBe(true);
   });
 
   it('rejects duplicate and dotted names', () => {
