@@ -149,7 +149,7 @@ const cases: TiffCase[] = [
       view(b).setUint16(t.ifdOffsets[0] + 2 + 2, 99, true);
       return b;
     },
-    expected: ['ImageWidth (256) has field type 99'],
+    expected: ['ImageWidth (256) has field type 99, not an unsigned integer type'],
   },
   {
     name: 'absurd dimensions',
@@ -203,7 +203,7 @@ const cases: TiffCase[] = [
       }
       return t.bytes;
     },
-    expected: ['IFD 0 has no strip offsets or byte counts'],
+    expected: ['IFD 0 has neither StripOffsets (273) nor TileOffsets (324)'],
   },
   {
     name: 'unsupported compression (CCITT)',

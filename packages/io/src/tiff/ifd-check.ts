@@ -23,6 +23,7 @@ const TAG_NAMES: Record<number, string> = {
   257: 'ImageLength',
   258: 'BitsPerSample',
   259: 'Compression',
+  262: 'PhotometricInterpretation',
   273: 'StripOffsets',
   277: 'SamplesPerPixel',
   278: 'RowsPerStrip',
@@ -32,8 +33,15 @@ const TAG_NAMES: Record<number, string> = {
   323: 'TileLength',
   324: 'TileOffsets',
   325: 'TileByteCounts',
+  317: 'Predictor',
   330: 'SubIFDs',
 };
+
+/** BYTE, SHORT, LONG, LONG8 (IFD and IFD8 are read as LONG and LONG8). */
+const UNSIGNED_TYPES = new Set([1, 3, 4, 16]);
+
+/** Tags geotiff reads as one number without waiting for them, so their value must sit in the IFD. */
+const SCALAR_TAGS = [254, 256, 257, 259, 262, 277, 278, 284, 317, 322, 323];
 
 const tagName = (tag: number) => `${TAG_NAMES[tag] ?? 'tag'} (${tag})`;
 
@@ -132,8 +140,9 @@ class Walker {
 
   private async values(entry: Entry): Promise<number[]> {
     const size = TYPE_BYTES[entry.type];
-    if (![1, 2, 4, 8].includes(size) || entry.type === 2 || entry.type === 5 || entry.type === 10)
-      this.fail(`${tagName(entry.tag)} has field type ${entry.type}, not an integer type`);
+    // geotiff reads signed and floating types as such, so a negative or fractional size could slip through.
+    if (!UNSIGNED_TYPES.has(entry.type))
+      this.fail(`${tagName(entry.tag)} has field type ${entry.type}, not an unsigned integer type`);
     const view = await this.bytes(entry.valueAt, entry.bytes, tagName(entry.tag));
     return Array.from({ length: entry.count }, (_, i) => this.readUint(view, i * size, size));
   }
@@ -149,23 +158,34 @@ class Walker {
       }
       return (await this.values({ ...entry, count: 1, bytes: TYPE_BYTES[entry.type] }))[0];
     };
+    for (const tag of SCALAR_TAGS) {
+      const entry = byTag.get(tag);
+      if (entry && entry.count !== 1)
+        this.fail(`${where}: ${tagName(tag)} holds ${entry.count} values, not one`);
+    }
+    if (!byTag.has(273) && !byTag.has(324))
+      this.fail(`${where} has neither StripOffsets (273) nor TileOffsets (324)`);
     const width = await first(256);
     const height = await first(257);
     if (width < 1 || height < 1) this.fail(`${where} is ${width} x ${height} pixels`);
     const samples = await first(277, 1);
     if (samples < 1 || samples > 64) this.fail(`${where} has ${samples} samples per pixel`);
     const bitsEntry = byTag.get(258);
-    const bits = bitsEntry
-      ? await this.values({
-          ...bitsEntry,
-          count: Math.min(bitsEntry.count, samples),
-          bytes: Math.min(bitsEntry.count, samples) * TYPE_BYTES[bitsEntry.type],
-        })
-      : [1];
+    if (!bitsEntry || bitsEntry.count < samples) {
+      this.fail(
+        `${where}: BitsPerSample (258) lists ${bitsEntry?.count ?? 0} values for ${samples} samples per pixel`,
+      );
+    }
+    const bits = await this.values({
+      ...bitsEntry,
+      count: samples,
+      bytes: samples * TYPE_BYTES[bitsEntry.type],
+    });
     if (bits.some((b) => b < 1 || b > 64)) this.fail(`${where} has ${bits.join('/')} bits per sample`);
     const planar = (await first(284, 1)) === 2;
     const compression = await first(259, 1);
-    const tiled = byTag.has(322);
+    // As geotiff decides: a page without strip offsets is tiled (and then needs its tile size).
+    const tiled = byTag.has(322) || !byTag.has(273);
     const blockWidth = tiled ? await first(322) : width;
     const blockHeight = tiled ? await first(323) : Math.min(await first(278, 2 ** 32 - 1), height);
     if (blockWidth < 1 || blockHeight < 1) {
@@ -183,9 +203,7 @@ class Walker {
           `but ${tagName(offsets.tag)} lists ${offsets.count} and ${tagName(counts.tag)} ${counts.count}`,
       );
     }
-    const bitsPerPixel = planar
-      ? bits[0]
-      : bits.reduce((a, b) => a + b, 0) + (samples - bits.length) * bits[bits.length - 1];
+    const bitsPerPixel = planar ? bits[0] : bits.reduce((a, b) => a + b, 0);
     const blockBytes = Math.ceil((blockWidth * bitsPerPixel) / 8) * blockHeight;
     if (blockBytes > MAX_BLOCK_BYTES) {
       this.fail(

@@ -78,13 +78,14 @@ async function readClipped<T extends TypedArray>(
   read: (box: [number, number, number, number]) => Promise<Raster<T>>,
 ): Promise<Raster<T>> {
   checkWindow(file, page, window);
-  assertDecodable(page.image, file);
   const x0 = Math.max(0, window.x);
   const y0 = Math.max(0, window.y);
   const x1 = Math.min(page.width, window.x + window.width);
   const y1 = Math.min(page.height, window.y + window.height);
   let inner: Raster<T>;
   try {
+    // Inside the try: a broken tag can make the check itself throw, and that message must name the file too.
+    assertDecodable(page.image, file);
     inner = await read([x0, y0, x1, y1]);
   } catch (error) {
     throw wrapError(file, page, error);

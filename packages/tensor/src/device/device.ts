@@ -75,14 +75,18 @@ export async function requestDevice(options: RequestDeviceOptions = {}): Promise
     (options.onError ?? ((e: GpuError) => console.error(`nephron: ${e.message}`)))(error);
   };
   device.lost.then((info) => {
-    if (info.reason === 'destroyed') return;
+    // A destroyed device is as gone as a lost one: later use must fail with this error, not a bare AbortError.
+    // Only a loss nobody asked for is reported to onLost.
+    const destroyed = info.reason === 'destroyed';
     const error = new DeviceLostError(
-      `The GPU device was lost (${info.reason}): ${info.message}. ` +
-        'Try a smaller batch or tile size; on a laptop, keep the GPU from sleeping.',
+      `The GPU device was ${destroyed ? 'destroyed' : `lost (${info.reason})`}${info.message ? `: ${info.message}` : ''}. ` +
+        'Its tensors are gone; restart the run (training resumes from last.safetensors with --resume). ' +
+        'If it happens again, try a smaller batch or tile size; on a laptop, keep the GPU from sleeping.',
       String(info.reason),
     );
     result.lost = error;
-    (options.onLost ?? ((e: DeviceLostError) => console.error(`nephron: ${e.message}`)))(error);
+    if (!destroyed)
+      (options.onLost ?? ((e: DeviceLostError) => console.error(`nephron: ${e.message}`)))(error);
   });
   return result;
 }

@@ -217,6 +217,7 @@ export class Engine {
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, alignedBytes);
     } catch (error) {
+      await this.settleLoss();
       this.checkAlive();
       throw error;
     }
@@ -231,9 +232,30 @@ export class Engine {
 
   /** Waits until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
+    this.checkAlive();
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    try {
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (error) {
+      await this.settleLoss();
+      this.checkAlive();
+      throw error;
+    }
+    this.checkAlive();
     this.throwReportedErrors();
+  }
+
+  /**
+   * A failed map or wait is how a lost device first shows; its `lost` promise settles a moment later. Wait for
+   * it (briefly: a failure for another reason must not hang) so that the caller sees the DeviceLostError.
+   */
+  private async settleLoss(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    });
+    await Promise.race([this.device.lost.then(() => undefined), timeout]);
+    clearTimeout(timer);
   }
 
   private errorsSeen = 0;

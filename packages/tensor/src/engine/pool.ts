@@ -30,6 +30,14 @@ export class BufferPool {
     const list = this.free.get(size);
     let buffer = list?.pop();
     if (!buffer) {
+      // Past the device's limit createBuffer fails only later, asynchronously, without saying how big the tensor was.
+      const limit = this.device.limits.maxBufferSize;
+      if (size > limit) {
+        throw new RangeError(
+          `nephron: out of GPU memory: a tensor of ${bytes} bytes (${(bytes / 2 ** 20).toFixed(1)} MiB) is over this ` +
+            `device's maxBufferSize of ${limit} bytes. Try a smaller batch or tile size.`,
+        );
+      }
       buffer = this.device.createBuffer({ size, usage: this.usage });
       this.bytesAllocated += size;
       this.buffersAllocated++;
