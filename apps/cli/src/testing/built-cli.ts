@@ -16,11 +16,15 @@ export interface CliResult {
 }
 
 /** Runs the built `nephron` binary as a user would. */
-export function runBuiltCli(args: readonly string[], env: Record<string, string> = {}): CliResult {
+export function runBuiltCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): CliResult {
   const result = spawnSync(process.execPath, [bin, ...args], {
     env: { ...process.env, ...env },
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
