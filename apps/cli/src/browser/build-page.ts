@@ -20,6 +20,19 @@ export async function buildPage(root: string, outDir: string): Promise<void> {
     logLevel: 'warn',
     plugins: [nodeBuiltins()],
     resolve: { conditions: ['@nephron/source', ...defaultClientConditions] },
-    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: true, reportCompressedSize: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: true,
+      reportCompressedSize: false,
+      rollupOptions: {
+        onwarn(warning, warn) {
+          // Packages import each other both ways on purpose (lazily on Node-only paths); saying so is noise.
+          if (warning.message.includes('dynamic import will not move module into another chunk')) return;
+          warn(warning);
+        },
+      },
+    },
   });
 }

@@ -1,0 +1,311 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSegmentationModel } from '@nephron/hubmap';
+import { encodeMaskPng, Mask, rleEncode, writeTiledBigTiff } from '@nephron/io';
+import { saveSafetensors } from '@nephron/nn';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import type { DoctorReport } from '../commands/doctor.js';
+import { openEngine } from '../engine.js';
+import type { HostFiles } from '../host/files.js';
+import { nodeFiles } from '../host/node-files.js';
+import { memoryHost } from '../testing/memory-host.js';
+import type { NephronPage } from '../web/main.js';
+import { appReady, chooseFiles, clickAndRun, downloadOutput, typeCommand } from './app-page.js';
+import { APP_ROOT, buildPage } from './build-page.js';
+import { type HeadlessChromium, launchChromium } from './chromium.js';
+import { type StaticServer, serveFolder } from './static-server.js';
+
+const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Where CI picks up the screenshot (ignored by git). */
+const ARTIFACT = join(cliRoot, 'test-artifacts', 'browser-app.png');
+/** The README's screenshot, rewritten only when NEPHRON_UPDATE_SCREENSHOTS=1 so CI leaves the tree clean. */
+const COMMITTED = fileURLToPath(new URL('../../../../docs/screenshots/browser-app.png', import.meta.url));
+
+/** Files of `dir` under the paths the browser host gives picked files, so both hosts get the same lines. */
+function filesIn(dir: string): HostFiles {
+  const files = nodeFiles();
+  const at = (path: string) => join(dir, path);
+  return {
+    open: (path) => files.open(at(path)),
+    write: (path, data) => files.write(at(path), data),
+    list: (path) => files.list(at(path)),
+  };
+}
+
+/** A small mask with a few blobs, rows of odd length and a run that wraps from one column to the next. */
+function sampleMask(): Mask {
+  const mask = new Mask(37, 23);
+  for (let y = 0; y < mask.height; y++) {
+    for (let x = 0; x < mask.width; x++) {
+      const blob = (x - 10) ** 2 + (y - 8) ** 2 < 30 || (x > 22 && x < 33 && y > 12 && y < 20);
+      mask.data[y * mask.width + x] = blob || (x === 5 && y > 17) || (x === 6 && y < 3) ? 1 : 0;
+    }
+  }
+  return mask;
+}
+
+/** A 128 x 96 slide in the tiled BigTIFF layout: pale background and one pink disc of "tissue". */
+async function writeTinySlide(path: string): Promise<void> {
+  const side = 64;
+  await writeTiledBigTiff(path, {
+    width: 128,
+    height: 96,
+    tileSize: side,
+    tile(tx, ty) {
+      const rgb = new Uint8Array(side * side * 3);
+      for (let y = 0; y < side; y++) {
+        for (let x = 0; x < side; x++) {
+          const inside = (tx * side + x - 60) ** 2 + (ty * side + y - 50) ** 2 < 900;
+          rgb.set(inside ? [200, 120, 170] : [240, 235, 238], (y * side + x) * 3);
+        }
+      }
+      return rgb;
+    },
+  });
+}
+
+/** An untrained UNet on EfficientNet-B0 saved as `nephron train` saves models, small enough for a software GPU. */
+async function writeTinyModel(path: string): Promise<void> {
+  const { host } = memoryHost();
+  await openEngine(host);
+  const model = createSegmentationModel('efficientnet-b0', 2);
+  const metadata = { encoder: 'efficientnet-b0', classes: '2', downscale: '1', tile: '64', threshold: '0.5' };
+  await writeFile(path, await saveSafetensors(model.stateDict(), { metadata }));
+}
+
+describe('the browser app', () => {
+  let outDir: string;
+  let fixtures: string;
+  let server: StaticServer | undefined;
+  let browser: HeadlessChromium | undefined;
+  let page: Page;
+  const requests: string[] = [];
+  const pageErrors: string[] = [];
+
+  async function runNode(line: readonly string[]) {
+    const { host, stdout, stderr } = memoryHost({ files: filesIn(fixtures) });
+    const code = await runCli(line, host);
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'nephron-app-'));
+    fixtures = await mkdtemp(join(tmpdir(), 'nephron-app-fixtures-'));
+    const mask = sampleMask();
+    await writeFile(join(fixtures, 'mask.png'), encodeMaskPng(mask));
+    await writeFile(join(fixtures, 'masks.csv'), `id,encoding\nsample,${rleEncode(mask)}\n`);
+    // A data folder with two problems the dataset loader must name: a row without its slide, a slide that is not a TIFF.
+    await mkdir(join(fixtures, 'kidney', 'train'), { recursive: true });
+    await writeFile(join(fixtures, 'kidney', 'train.csv'), 'id,encoding\naaa,1 5\n');
+    await writeFile(join(fixtures, 'kidney', 'train', 'bbb.tiff'), 'not a tiff');
+    await mkdir(join(fixtures, 'slides'));
+    await writeTinySlide(join(fixtures, 'slides', 'tiny.tiff'));
+    await writeTinyModel(join(fixtures, 'model.safetensors'));
+
+    await buildPage(APP_ROOT, outDir);
+    server = await serveFolder(outDir);
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(server.url);
+    await appReady(page);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(outDir, { recursive: true, force: true });
+    await rm(fixtures, { recursive: true, force: true });
+  });
+
+  it('runs doctor on navigator.gpu, typed into the console', async () => {
+    const run = await typeCommand(page, 'nephron doctor --json');
+    expect(run.argv).toEqual(['doctor', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as DoctorReport;
+    expect(report).toMatchObject({ ok: true, host: 'browser', errors: [] });
+    expect(report.selfTest).toMatchObject({ ok: true, elements: 1000, mismatches: 0, firstMismatch: null });
+
+    const node = await runNode(['doctor', '--json']);
+    expect(node.code).toBe(0);
+    const nodeReport = JSON.parse(node.stdout) as DoctorReport;
+    expect(Object.keys(report)).toEqual(Object.keys(nodeReport));
+    expect(report.selfTest?.elements).toBe(nodeReport.selfTest?.elements);
+
+    const text = await typeCommand(page, 'doctor');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^host {2,}browser$/m);
+    expect(text.stdout).toMatch(/^self-test {2,}ok: 1000 values/m);
+  });
+
+  it('prints the same help, byte for byte, as the Node host', async () => {
+    for (const line of ['--help', 'rle encode --help', 'help rle']) {
+      const run = await typeCommand(page, line);
+      const node = await runNode(line.split(' '));
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(node.stdout);
+      expect(run.stdout).toContain('Usage: nephron');
+    }
+  });
+
+  it('fails like the terminal: a file that was not picked, an unknown command, a bad option, an open quote', async () => {
+    const missing = await typeCommand(page, 'rle encode --mask nowhere.png');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      'nephron: nowhere.png: cannot read (no such file here: open it with "Files…" or "Folder…", or drop it on the page; nothing is picked yet)\n',
+    );
+    expect(await runNode(['rle', 'encode', '--mask', 'nowhere.png'])).toMatchObject({ code: 1 });
+
+    for (const line of [
+      'frobnicate',
+      'rle decode --csv masks.csv --id sample --out x.png',
+      'rle decode --depth 4',
+    ]) {
+      const run = await typeCommand(page, line);
+      const node = await runNode(line.split(' '));
+      expect(run.code).toBe(2);
+      expect([run.stdout, run.stderr]).toEqual([node.stdout, node.stderr]);
+    }
+    const quote = await typeCommand(page, 'rle encode --mask "mask.png');
+    expect([quote.code, quote.stderr]).toEqual([2, 'nephron: the double quote is never closed\n']);
+  });
+
+  it('reads a picked folder (input fallback) and the train button composes the line for a folder handle', async () => {
+    // Without the File System Access API the folder comes from <input webkitdirectory>, keeping its paths.
+    await page.evaluate(() => {
+      delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+    });
+    await chooseFiles(page, '#pick-folder', join(fixtures, 'kidney'));
+    expect(
+      await page.evaluate(() => (window as unknown as { nephron: NephronPage }).nephron.files.inputPaths()),
+    ).toEqual(['kidney/train.csv', 'kidney/train/bbb.tiff']);
+    const listed = await typeCommand(page, 'rle check --csv kidney/train.csv --info kidney/missing.csv');
+    expect(listed.stderr).toContain('nephron: kidney/missing.csv: cannot read (no such file here');
+
+    // With it, a folder is a handle whose files are read only when a command asks: here one in the private
+    // file system, which is a real FileSystemDirectoryHandle, given out by the picker the button calls.
+    const train = await clickAndRun(page, async () => {
+      await page.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        const kidney = await root.getDirectoryHandle('kidney', { create: true });
+        const write = async (folder: FileSystemDirectoryHandle, name: string, text: string) => {
+          const writable = await (await folder.getFileHandle(name, { create: true })).createWritable();
+          await writable.write(text);
+          await writable.close();
+        };
+        await write(kidney, 'train.csv', 'id,encoding\naaa,1 5\n');
+        await write(await kidney.getDirectoryHandle('train', { create: true }), 'bbb.tiff', 'not a tiff');
+        (
+          window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }
+        ).showDirectoryPicker = async () => kidney;
+      });
+      await page.click('#train');
+    });
+    expect(train.line).toBe('train --data kidney --out run');
+    const node = await runNode(['train', '--data', 'kidney', '--out', 'run']);
+    expect(node.code).toBe(1);
+    expect(node.stderr).toContain('kidney');
+    expect([train.code, train.stdout, train.stderr]).toEqual([node.code, node.stdout, node.stderr]);
+  });
+
+  it('encodes and decodes a picked mask exactly as the Node host does', async () => {
+    await chooseFiles(page, '#pick-files', [join(fixtures, 'mask.png'), join(fixtures, 'masks.csv')]);
+    await expect
+      .poll(() => page.locator('#inputs li').allTextContents())
+      .toEqual(['kidney/train.csv', 'kidney/train/bbb.tiff', 'mask.png', 'masks.csv']);
+
+    for (const line of ['rle encode --mask mask.png', 'rle encode --mask ./mask.png --json']) {
+      const run = await typeCommand(page, line);
+      const node = await runNode(line.split(' '));
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(run.stdout).toBe(node.stdout);
+    }
+    expect((await typeCommand(page, 'rle encode --mask mask.png')).stdout).toBe(
+      `${rleEncode(sampleMask())}\n`,
+    );
+
+    for (const depth of ['8', '1']) {
+      const out = `decoded/sample-${depth}.png`;
+      const line = `rle decode --csv masks.csv --id sample --width 37 --height 23 --depth ${depth} --out ${out}`;
+      const run = await typeCommand(page, line);
+      const node = await runNode(line.split(' '));
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(run.stdout).toBe(node.stdout);
+      expect(run.stdout).toBe(
+        `wrote ${out}: 37 x 23, ${sampleMask().countOnes()} pixels set (${((100 * sampleMask().countOnes()) / (37 * 23)).toFixed(2)}%)\n`,
+      );
+      const downloaded = await downloadOutput(page, out);
+      expect(downloaded).toEqual(new Uint8Array(await readFile(join(fixtures, out))));
+      // The output reads back from the private file system like any picked file.
+      const again = await typeCommand(page, `rle encode --mask ${out}`);
+      expect(again.stdout).toBe(`${rleEncode(sampleMask())}\n`);
+    }
+  });
+
+  it('predicts with a picked model and slide as the Node host does, within GPU rounding', async () => {
+    const run = await clickAndRun(page, () =>
+      chooseFiles(page, '#predict', [
+        join(fixtures, 'model.safetensors'),
+        join(fixtures, 'slides', 'tiny.tiff'),
+      ]),
+    );
+    expect(run.line).toBe('predict --model model.safetensors --images slides --out submission.csv');
+    const node = await runNode(run.argv);
+    expect(node.code).toBe(0);
+    expect([run.code, run.stdout]).toEqual([0, node.stdout]);
+    expect(run.stderr).toContain('1 slide(s), 1 model(s), downscale 1, tile 64');
+
+    // Node runs on Dawn and Chromium on its own Vulkan driver: sums may round differently, so a pixel whose
+    // probability sits on the threshold may flip. The two masks must still agree almost everywhere.
+    const browserCsv = new TextDecoder().decode(await downloadOutput(page, 'submission.csv'));
+    await writeFile(join(fixtures, 'browser-submission.csv'), browserCsv);
+    const nodeCsv = await readFile(join(fixtures, 'submission.csv'), 'utf8');
+    expect(browserCsv.split('\n')[0]).toBe('id,predicted');
+    const score = await runNode([
+      'score',
+      '--pred',
+      'browser-submission.csv',
+      '--truth',
+      'submission.csv',
+      '--json',
+    ]);
+    expect(score.code).toBe(0);
+    expect(JSON.parse(score.stdout).mean).toBeGreaterThan(0.99);
+    console.log(
+      `predict: browser ${browserCsv === nodeCsv ? 'equals' : 'differs from'} Node (Dice ${JSON.parse(score.stdout).mean}), ${Math.round(run.milliseconds)} ms in the page`,
+    );
+  }, 180_000);
+
+  it('picks dropped files', async () => {
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['id,encoding\n'], 'dropped.csv'));
+      document.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+      );
+    });
+    await expect.poll(() => page.locator('#inputs li').allTextContents()).toContain('dropped.csv');
+  });
+
+  it('loaded nothing from anywhere but 127.0.0.1, threw no page errors, and looks right', async () => {
+    await typeCommand(page, 'rle encode --mask mask.png');
+    expect(pageErrors).toEqual([]);
+    expect(requests.length).toBeGreaterThan(0);
+    const elsewhere = requests.filter((url) => !url.startsWith(server!.url) && !/^(blob|data):/.test(url));
+    expect(elsewhere).toEqual([]);
+
+    await mkdir(join(cliRoot, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: ARTIFACT });
+    if (process.env.NEPHRON_UPDATE_SCREENSHOTS === '1') {
+      await mkdir(join(COMMITTED, '..'), { recursive: true });
+      await copyFile(ARTIFACT, COMMITTED);
+    }
+  });
+});
