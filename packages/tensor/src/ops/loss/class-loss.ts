@@ -3,6 +3,7 @@ import { getEngine } from '../../engine/engine.js';
 import type { Kernel } from '../../engine/kernel.js';
 import { formatShape, numel } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
+import { assertBindable } from '../elementwise/binding-range.js';
 import { map } from '../elementwise/map.js';
 import { reduce } from '../reduce/reduce.js';
 import { type ClassLossSpec, LOSS_WG, lossBackwardKernel, lossForwardKernel } from './class-loss-kernels.js';
@@ -73,6 +74,7 @@ export function classLoss(
   const counted = Tensor.empty(target.shape, 'float32');
   const lse = kind === 'ce' ? Tensor.empty(target.shape, 'float32') : null;
   const engine = getEngine();
+  assertBindable(engine, name, x);
   const uniforms = [pixels, C, S, { i: ignoreIndex }];
   const fwdBuffers = [x, t, ...(w ? [w] : []), loss, counted, ...(lse ? [lse] : [])].map(
     (k) => k.storage.buffer,

@@ -3,6 +3,7 @@ import { init } from '../../engine/engine.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { cpuBatchNorm } from './batch-norm.cpu.js';
 import { batchNorm, batchNorm2d } from './batch-norm.js';
 import '../../index.js';
@@ -82,6 +83,36 @@ describe('batchNorm2d', () => {
     }
     assertClose(grads[0], grads[2], { rtol: 1e-4, atol: 1e-5 }, 'grad of a strided input');
     assertClose(grads[1], grads[3], { rtol: 1e-4, atol: 1e-5 }, 'grad of weight, strided input');
+  });
+
+  it('trains on tensors larger than one storage binding', async () => {
+    const shape = [3, 4, 6, 10];
+    const data = Float32Array.from(randomCpu(shape, 17, -1, 2).data);
+    const gy = tensor(Float32Array.from(randomCpu(shape, 18).data), shape);
+    const results: Float32Array[][] = [];
+    for (const cap of [null, 1024]) {
+      limitBindingBytes(cap);
+      try {
+        const x = tensor(data, shape, { requiresGrad: true });
+        const w = tensor([1, 0.5, 2, -1], [4], { requiresGrad: true });
+        const b = tensor([0, 1, 0, -1], [4], { requiresGrad: true });
+        const rm = tensor(new Float32Array(4), [4]);
+        const rv = tensor(new Float32Array(4).fill(1), [4]);
+        const y = batchNorm2d(x, rm, rv, w, b, { training: true });
+        y.backward(gy);
+        results.push(
+          (await Promise.all(
+            [y, x.grad!, w.grad!, b.grad!, rm, rv].map((t) => t.toArray()),
+          )) as Float32Array[],
+        );
+      } finally {
+        limitBindingBytes(null);
+      }
+    }
+    const names = ['output', 'grad x', 'grad weight', 'grad bias', 'running mean', 'running var'];
+    results[0].forEach((want, k) => {
+      assertClose(results[1][k], want, { rtol: 1e-4, atol: 1e-5 }, names[k]);
+    });
   });
 
   it('rejects bad input with the tensor named', () => {

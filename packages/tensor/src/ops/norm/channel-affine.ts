@@ -2,6 +2,7 @@ import { WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { Tensor } from '../../tensor.js';
+import { fitsWhole } from '../elementwise/binding-range.js';
 import { map } from '../elementwise/map.js';
 
 const WG = 256;
@@ -23,8 +24,10 @@ export function channelAffine(
   const S = a.numel() / Math.max(1, a.shape[0] * C);
   const operands = [a, ...(b ? [b] : [])];
   const coefficients = [ca, ...(cb ? [cb] : []), ...(cd ? [cd] : [])];
+  const engine = getEngine();
+  // Tensors past one storage binding go through the elementwise kernel, which binds windows of them.
   const fast =
-    operands.every((t) => t.isContiguous() && t.dtype === a.dtype) &&
+    operands.every((t) => t.isContiguous() && t.dtype === a.dtype && fitsWhole(engine, t.storage.buffer)) &&
     coefficients.every((t) => t.isContiguous() && t.dtype === 'float32');
   if (!fast) return viaMap(a, ca, b, cb, cd, name);
   const type = WGSL_TYPE[a.dtype];
@@ -61,7 +64,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     kernels.set(key, kernel);
   }
   const tensors = [a, ...(b ? [b] : []), ca, ...(cb ? [cb] : []), ...(cd ? [cd] : [])];
-  const engine = getEngine();
   engine.dispatch(
     kernel,
     [...tensors.map((t) => t.storage.buffer), out.storage.buffer],

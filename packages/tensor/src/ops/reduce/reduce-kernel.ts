@@ -28,7 +28,13 @@ export const W = {
   chunk: 3,
   scale: 4,
   outOffset: 5, // 5, 6: offsets of up to two outputs
-  shapes: 7, // kept shape, then reduced shape, then per input: offset, kept strides, reduced strides
+  // Where pass 1 puts an output's partial states: slot o · slotStride + slotBase + split. Reductions too large
+  // for one binding run pass 1 once per slab of the input, each slab filling its own slots.
+  slotStride: 7,
+  slotBase: 8,
+  /** Added to reduced indices, so a slab reports max/min positions within the whole reduced extent. */
+  indexBase: 9,
+  shapes: 10, // kept shape, then reduced shape, then per input: offset, kept strides, reduced strides
 } as const;
 
 export interface ReduceOutput {
@@ -246,7 +252,7 @@ ${params}
   for (var r = first; r < end; r += step) {
 ${outerAt}
 ${loads}
-    acc = fold(acc, ${spec.value}, r);
+    acc = fold(acc, ${spec.value}, r + ui(${W.indexBase}u));
     inner += stepInner;
     outer += stepOuter;
     if (inner >= size) { inner -= size; outer += 1u; }
@@ -268,7 +274,7 @@ ${loads}
     .join('\n');
   const sinkPartial = (slot: string) =>
     `  let packed = packWords(s);
-  for (var k = 0u; k < ${words}u; k++) { scratchOut[${slot} * ${words}u + k] = packed[k]; }`;
+  for (var k = 0u; k < ${words}u; k++) { scratchOut[(${slot}) * ${words}u + k] = packed[k]; }`;
 
   let main: string;
   if (spec.layout === 'thread') {
@@ -277,7 +283,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = linearIndex(gid, nwg, ${REDUCE_WG}u);
   if (o >= ui(${W.nOut}u)) { return; }
   let s = ${call}(o, 0u, ui(${W.nRed}u), 1u);
-${spec.sink === 'final' ? sinkFinal : sinkPartial('o')}
+${spec.sink === 'final' ? sinkFinal : sinkPartial(`o * ui(${W.slotStride}u) + ui(${W.slotBase}u)`)}
 }`;
   } else {
     main = `var<workgroup> tree: array<State, ${REDUCE_WG}>;
@@ -298,7 +304,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   if (lid == 0u) {
     let s = tree[0];
-${spec.sink === 'final' ? sinkFinal : sinkPartial('g')}
+${spec.sink === 'final' ? sinkFinal : sinkPartial(`o * ui(${W.slotStride}u) + ui(${W.slotBase}u) + g % splits`)}
   }
 }`;
   }

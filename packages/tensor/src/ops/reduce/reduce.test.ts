@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../engine/engine.js';
-import { type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
+import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
-import { permute } from '../views.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
+import { flip, permute } from '../views.js';
 import { argmax, argmin, max, min } from './minmax.js';
 import { cpuArgExtreme, cpuMean, cpuReduce, cpuSum, cpuVar } from './reduce.cpu.js';
 import { mean, sum } from './sum.js';
@@ -233,3 +234,63 @@ function cpuTensor3(x: CpuTensor, perm: number[]): CpuTensor {
       }
   return { data, shape };
 }
+
+describe('reductions of tensors larger than one storage binding', () => {
+  afterEach(() => limitBindingBytes(null));
+
+  it('split into slabs along a kept or a reduced first dim, bound as windows', async () => {
+    const x = randomCpu([6, 5, 140], 61, -2, 2); // 16.8 kB
+    const t = tensor(Float32Array.from(x.data), x.shape);
+    // Reference results with whole bindings, then again with bindings capped at 2 kB.
+    const run = async () => ({
+      sumLast: await sum(t, 2).toArray(), // every piece writes its own outputs
+      sumInner: await sum(t, [1, 2]).toArray(), // first dim kept
+      sumOuter: await sum(t, [0, 2]).toArray(), // first dim reduced
+      maxOuter: await max(t, 0).indices.toArray(),
+      argmaxAll: await argmax(t).item(),
+      variance: await variance(t, [0, 2]).toArray(),
+      meanAll: await mean(t).item(),
+    });
+    const full = await run();
+    limitBindingBytes(2048);
+    const split = await run();
+    assertClose(split.sumLast, full.sumLast, { rtol: 1e-5, atol: 1e-5 }, 'sum, kept pieces');
+    assertClose(split.sumInner, full.sumInner, { rtol: 1e-5, atol: 1e-5 }, 'sum, kept slabs');
+    assertClose(split.sumOuter, full.sumOuter, { rtol: 1e-5, atol: 1e-5 }, 'sum, reduced slabs');
+    expect(Array.from(split.maxOuter)).toEqual(Array.from(full.maxOuter));
+    expect(split.argmaxAll).toBe(full.argmaxAll);
+    assertClose(split.variance, full.variance, { rtol: 1e-5, atol: 1e-6 }, 'variance, reduced slabs');
+    expect(split.meanAll).toBeCloseTo(full.meanAll, 6);
+    const want = cpuReduce(x, [0, 2], false, cpuSum).data;
+    assertClose(split.sumOuter, want, { rtol: 1e-5, atol: 1e-5 }, 'sum against the CPU');
+    expect(split.argmaxAll).toBe(cpuArgExtreme(Array.from(x.data), 1));
+  });
+});
+
+describe('reductions of views with negative strides', () => {
+  afterEach(() => limitBindingBytes(null));
+
+  it('read flipped views, whole and split into windows', async () => {
+    const x = randomCpu([4, 6, 90], 71, -2, 2);
+    const t = tensor(Float32Array.from(x.data), x.shape);
+    // The reference flips dims 0 and 2 on the CPU.
+    const flipped = new Float64Array(x.data.length);
+    for (let a = 0; a < 4; a++)
+      for (let b = 0; b < 6; b++)
+        for (let c = 0; c < 90; c++)
+          flipped[(a * 6 + b) * 90 + c] = x.data[((3 - a) * 6 + b) * 90 + (89 - c)];
+    const ref = { data: flipped, shape: [4, 6, 90] };
+    for (const cap of [null, 1024]) {
+      limitBindingBytes(cap);
+      const v = flip(t, [0, 2]);
+      assertClose(
+        await sum(v, [0, 2]).toArray(),
+        cpuReduce(ref, [0, 2], false, cpuSum).data,
+        { rtol: 1e-5, atol: 1e-5 },
+        `sum, cap ${cap}`,
+      );
+      const want = cpuReduce(ref, [2], false, (r) => cpuArgExtreme(r, 1)).data;
+      expect(Array.from(await argmax(v, 2).toArray())).toEqual(Array.from(want));
+    }
+  });
+});

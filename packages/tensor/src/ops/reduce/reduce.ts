@@ -1,8 +1,9 @@
-import { type DType, WGSL_TYPE } from '../../dtype.js';
+import { BYTES_PER_ELEMENT, type DType, WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { numel, type Shape } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
+import { bindElements, bindingBudget, fitsWhole } from '../elementwise/binding-range.js';
 import {
   type Accumulator,
   buildReduceKernel,
@@ -116,6 +117,303 @@ function layoutFor(
   return { layout: 'group', splits: Math.max(1, splits) };
 }
 
+/** An input as a dispatch binds it: the whole buffer, or a window of it (then `offset` is window-relative). */
+interface Bound {
+  view: Tensor;
+  binding: GPUBuffer | GPUBufferBinding;
+  offset: number;
+}
+
+/** Where pass 1 of a split reduction writes: a scratch of packed states, `slotStride` slots per output. */
+interface Slots {
+  scratch: Tensor;
+  slotStride: number;
+  slotBase: number;
+  indexBase: number;
+  /** Splits per output of this pass, fixed by the caller so every slab fills the same number of slots. */
+  splits: number;
+  layout: 'thread' | 'group';
+}
+
+interface Context {
+  req: ReduceRequest;
+  acc: Accumulator;
+}
+
+/** First and last element a view touches (strides may be negative, e.g. after a flip). */
+function spanOf(t: Tensor): [number, number] {
+  let first = t.offset;
+  let last = t.offset;
+  t.shape.forEach((d, i) => {
+    const reach = (d - 1) * t.strides[i];
+    if (reach < 0) first += reach;
+    else last += reach;
+  });
+  return [first, last];
+}
+
+function whole(t: Tensor): Bound {
+  return { view: t, binding: t.storage.buffer, offset: t.offset };
+}
+
+function windowed(t: Tensor): Bound {
+  const [first, last] = spanOf(t);
+  const w = bindElements(getEngine(), t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], first, last);
+  return { view: t, binding: w.binding, offset: t.offset - w.base };
+}
+
+function header(
+  nOut: number,
+  nRed: number,
+  splits: number,
+  chunk: number,
+  scale: number,
+  outputs: readonly Tensor[],
+  slots?: Slots,
+): UniformValue[] {
+  return [
+    nOut,
+    nRed,
+    splits,
+    chunk,
+    { f: scale },
+    outputs[0]?.offset ?? 0,
+    outputs[1]?.offset ?? 0,
+    slots?.slotStride ?? splits,
+    slots?.slotBase ?? 0,
+    slots?.indexBase ?? 0,
+  ];
+}
+
+function baseSpec(
+  ctx: Context,
+  inputs: readonly Bound[],
+  params: number,
+  rank: { keptRank: number; redRank: number },
+) {
+  return {
+    monoid: ctx.req.monoid,
+    acc: ctx.acc,
+    inputTypes: inputs.map((b) => WGSL_TYPE[b.view.dtype]),
+    params,
+    value: ctx.req.value ?? 'a0',
+    outputs: ctx.req.outputs.map((o) => ({ type: WGSL_TYPE[o.dtype], expr: o.expr })),
+    ...rank,
+  };
+}
+
+/**
+ * A reduction over bound inputs into `outputs` (one pass, or a split pass 1 and a combining pass 2), or with
+ * `slots`, only a pass 1 that fills the caller's slots.
+ */
+function pass(
+  ctx: Context,
+  inputs: readonly Bound[],
+  params: readonly Tensor[],
+  outputs: readonly Tensor[],
+  nOut: number,
+  slots?: Slots,
+): void {
+  const { req } = ctx;
+  const engine = getEngine();
+  const views = inputs.map((b) => b.view);
+  const p = plan(views, req.dims);
+  const nRed = numel(req.dims.map((d) => views[0].shape[d]));
+  const rank = { keptRank: p.keptShape.length, redRank: p.redShape.length };
+  const tensorUniforms: UniformValue[] = [...p.keptShape, ...p.redShape];
+  inputs.forEach((b, k) => {
+    tensorUniforms.push(b.offset, ...p.keptStrides[k], ...p.redStrides[k]);
+  });
+  for (const t of params) tensorUniforms.push(t.offset);
+  const buffers = [...inputs.map((b) => b.binding), ...params.map((t) => t.storage.buffer)];
+  const spec = baseSpec(ctx, inputs, params.length, rank);
+  const scale = req.scale ?? 1;
+  const groupGrid = (n: number) => engine.grid(n * REDUCE_WG, REDUCE_WG);
+
+  if (slots) {
+    const chunk = Math.ceil(nRed / slots.splits);
+    const kernel = kernelFor({ ...spec, source: 'tensor', sink: 'partials', layout: slots.layout });
+    engine.dispatch(
+      kernel,
+      [...buffers, slots.scratch.storage.buffer],
+      [...header(nOut, nRed, slots.splits, chunk, scale, outputs, slots), ...tensorUniforms],
+      slots.layout === 'thread' ? engine.grid(nOut, REDUCE_WG) : groupGrid(nOut * slots.splits),
+    );
+    return;
+  }
+  const chosen = layoutFor(nOut, nRed, p.redStrides[0][p.redStrides[0].length - 1]);
+  const layout = req.layout ?? chosen.layout;
+  const splits = layout === 'group' && chosen.layout === 'group' ? chosen.splits : 1;
+  if (splits === 1) {
+    const kernel = kernelFor({ ...spec, source: 'tensor', sink: 'final', layout });
+    engine.dispatch(
+      kernel,
+      [...buffers, ...outputs.map((t) => t.storage.buffer)],
+      [...header(nOut, nRed, 1, nRed, scale, outputs), ...tensorUniforms],
+      layout === 'thread' ? engine.grid(nOut, REDUCE_WG) : groupGrid(nOut),
+    );
+    return;
+  }
+  const scratch = Tensor.empty([nOut * splits * stateWords(req.monoid)], 'uint32');
+  pass(ctx, inputs, params, outputs, nOut, {
+    scratch,
+    slotStride: splits,
+    slotBase: 0,
+    indexBase: 0,
+    splits,
+    layout: 'group',
+  });
+  combineSlots(ctx, scratch, splits, outputs, nOut, rank);
+  scratch.dispose();
+}
+
+/** Pass 2: folds each output's `slots` packed states into the outputs. */
+function combineSlots(
+  ctx: Context,
+  scratch: Tensor,
+  slots: number,
+  outputs: readonly Tensor[],
+  nOut: number,
+  rank: { keptRank: number; redRank: number },
+): void {
+  const engine = getEngine();
+  const { layout } = layoutFor(nOut, slots, 1);
+  const kernel = kernelFor({
+    ...baseSpec(ctx, [], 0, rank),
+    keptRank: 1,
+    redRank: 1,
+    value: '',
+    source: 'partials',
+    sink: 'final',
+    layout,
+  });
+  engine.dispatch(
+    kernel,
+    [scratch.storage.buffer, ...outputs.map((t) => t.storage.buffer)],
+    header(nOut, slots, 1, slots, ctx.req.scale ?? 1, outputs),
+    layout === 'thread' ? engine.grid(nOut, REDUCE_WG) : engine.grid(nOut * REDUCE_WG, REDUCE_WG),
+  );
+}
+
+/**
+ * Inputs too large for one storage binding are cut into pieces, each bound as a window of its buffer: every
+ * combination of indices of the leading dims, times slabs along the first dim whose single index fits a binding.
+ * The kept dims among those are a prefix of the output's dims, so a piece writes a contiguous range of outputs;
+ * when a piece covers only part of the reduced extent, it fills its own slots of partial states instead, and one
+ * more pass combines them.
+ */
+function reduceInSlabs(
+  ctx: Context,
+  inputs: readonly Tensor[],
+  params: readonly Tensor[],
+  outputs: readonly Tensor[],
+  nOut: number,
+): void {
+  const { req } = ctx;
+  const engine = getEngine();
+  const shape = inputs[0].shape;
+  const rank = shape.length;
+  const budget = bindingBudget(engine);
+  const align = engine.device.limits.minStorageBufferOffsetAlignment;
+  // How many indices along d fit one binding when the dims before d are fixed.
+  const room = (d: number) => {
+    let len = shape[d];
+    for (const t of inputs) {
+      const bpe = BYTES_PER_ELEMENT[t.dtype];
+      let inner = 0;
+      for (let i = d + 1; i < rank; i++) inner += (shape[i] - 1) * Math.abs(t.strides[i]);
+      const step = Math.abs(t.strides[d]);
+      if (step === 0) continue;
+      len = Math.min(len, Math.floor((budget - align - 4 - (inner + 1) * bpe) / (step * bpe)) + 1);
+    }
+    return len;
+  };
+  let d = 0;
+  while (d < rank && room(d) < 1) d++;
+  if (d === rank)
+    throw new RangeError(`${req.name}: ${inputs[0]} cannot be bound in pieces of ${budget} bytes`);
+  const len = room(d);
+  const slabs = Math.ceil(shape[d] / len);
+  const leading = shape.slice(0, d);
+  const isReduced = (i: number) => req.dims.includes(i);
+  const nRed = numel(req.dims.map((i) => shape[i]));
+  const keptLead = numel(leading.filter((_, i) => !isReduced(i)));
+  const redLead = numel(leading.filter((_, i) => isReduced(i)));
+  const reducedPieces = redLead * (isReduced(d) ? slabs : 1);
+  const outPerPrefix = nOut / keptLead;
+  const redPerPrefix = nRed / redLead;
+
+  const piece = (t: Tensor, coords: number[], start: number, n: number) => {
+    const s = shape.map((v, i) => (i < d ? 1 : i === d ? n : v));
+    let offset = t.offset + start * t.strides[d];
+    coords.forEach((c, i) => {
+      offset += c * t.strides[i];
+    });
+    return t.asView(s, t.strides, offset);
+  };
+  let slots: Slots | null = null;
+  if (reducedPieces > 1) {
+    const sample = piece(
+      inputs[0],
+      leading.map(() => 0),
+      0,
+      len,
+    );
+    const p = plan([sample], req.dims);
+    const pieceOut = isReduced(d) ? outPerPrefix : (outPerPrefix / shape[d]) * len;
+    const { layout, splits } = layoutFor(
+      pieceOut,
+      numel(req.dims.map((i) => sample.shape[i])),
+      p.redStrides[0][p.redStrides[0].length - 1],
+    );
+    sample.dispose();
+    const slotStride = reducedPieces * splits;
+    const scratch = Tensor.empty([nOut * slotStride * stateWords(req.monoid)], 'uint32');
+    slots = { scratch, slotStride, slotBase: 0, indexBase: 0, splits, layout };
+  }
+  const coords = leading.map(() => 0);
+  const prefixes = numel(leading);
+  for (let q = 0; q < prefixes; q++) {
+    // Row-major flat indices of the fixed kept and reduced leading coordinates.
+    let keptFlat = 0;
+    let redFlat = 0;
+    coords.forEach((c, i) => {
+      if (isReduced(i)) redFlat = redFlat * shape[i] + c;
+      else keptFlat = keptFlat * shape[i] + c;
+    });
+    for (let k = 0; k < slabs; k++) {
+      const start = k * len;
+      const n = Math.min(len, shape[d] - start);
+      const views = inputs.map((t) => piece(t, coords, start, n));
+      const outBase = keptFlat * outPerPrefix + (isReduced(d) ? 0 : start * (outPerPrefix / shape[d]));
+      const pieceOut = isReduced(d) ? outPerPrefix : n * (outPerPrefix / shape[d]);
+      const range = (t: Tensor) => t.asView([pieceOut], [1], t.offset + outBase);
+      const subOutputs = outputs.map(range);
+      const subParams = params.map(range);
+      const bound = views.map(windowed);
+      if (slots) {
+        const redPiece = redFlat * (isReduced(d) ? slabs : 1) + (isReduced(d) ? k : 0);
+        pass(ctx, bound, subParams, subOutputs, pieceOut, {
+          ...slots,
+          slotBase: outBase * slots.slotStride + redPiece * slots.splits,
+          indexBase: redFlat * redPerPrefix + (isReduced(d) ? start * (redPerPrefix / shape[d]) : 0),
+        });
+      } else {
+        pass(ctx, bound, subParams, subOutputs, pieceOut);
+      }
+      for (const t of [...views, ...subOutputs, ...subParams]) t.dispose();
+    }
+    for (let i = d - 1; i >= 0; i--) {
+      if (++coords[i] < shape[i]) break;
+      coords[i] = 0;
+    }
+  }
+  if (slots) {
+    combineSlots(ctx, slots.scratch, slots.slotStride, outputs, nOut, { keptRank: 1, redRank: 1 });
+    slots.scratch.dispose();
+  }
+}
+
 /**
  * Runs a reduction and returns its outputs, shaped as the kept dims (keepdim = false). Not recorded by autograd:
  * the public ops wrap it.
@@ -130,85 +428,19 @@ export function reduce(req: ReduceRequest): Tensor[] {
   const outShape = x.shape.filter((_, i) => !req.dims.includes(i));
   const outputs = req.outputs.map((o) => Tensor.empty(outShape, o.dtype));
   const nOut = numel(outShape);
-  const nRed = numel(req.dims.map((d) => x.shape[d]));
   if (nOut === 0) return outputs;
-  const p = plan(req.inputs, req.dims);
-  const acc = req.acc ?? 'f32';
   const params = req.params ?? [];
   for (const t of params) {
     if (t.numel() !== nOut || !t.isContiguous() || t.dtype !== 'float32') {
       throw new RangeError(`${req.name}: parameter ${t} must be contiguous float32 with ${nOut} elements`);
     }
   }
+  const ctx: Context = { req, acc: req.acc ?? 'f32' };
   const engine = getEngine();
-  const rank = { keptRank: p.keptShape.length, redRank: p.redShape.length };
-  const header = (splits: number, chunk: number, n: number): UniformValue[] => [
-    nOut,
-    n,
-    splits,
-    chunk,
-    { f: req.scale ?? 1 },
-    outputs[0]?.offset ?? 0,
-    outputs[1]?.offset ?? 0,
-  ];
-  const outSpecs = req.outputs.map((o) => ({ type: WGSL_TYPE[o.dtype], expr: o.expr }));
-  const base = {
-    monoid: req.monoid,
-    acc,
-    inputTypes: req.inputs.map((t) => WGSL_TYPE[t.dtype]),
-    params: params.length,
-    value: req.value ?? 'a0',
-    outputs: outSpecs,
-    ...rank,
-  };
-  const tensorUniforms: UniformValue[] = [...p.keptShape, ...p.redShape];
-  req.inputs.forEach((t, k) => {
-    tensorUniforms.push(t.offset, ...p.keptStrides[k], ...p.redStrides[k]);
-  });
-  for (const t of params) tensorUniforms.push(t.offset);
-  const inputBuffers = [...req.inputs.map((t) => t.storage.buffer), ...params.map((t) => t.storage.buffer)];
-  const outBuffers = outputs.map((t) => t.storage.buffer);
-
-  const chosen = layoutFor(nOut, nRed, p.redStrides[0][p.redStrides[0].length - 1]);
-  const layout = req.layout ?? chosen.layout;
-  const splits = layout === 'group' && chosen.layout === 'group' ? chosen.splits : 1;
-  if (splits === 1) {
-    const kernel = kernelFor({ ...base, source: 'tensor', sink: 'final', layout });
-    const grid =
-      layout === 'thread' ? engine.grid(nOut, REDUCE_WG) : engine.grid(nOut * REDUCE_WG, REDUCE_WG);
-    engine.dispatch(
-      kernel,
-      [...inputBuffers, ...outBuffers],
-      [...header(1, nRed, nRed), ...tensorUniforms],
-      grid,
-    );
-    return outputs;
+  if (req.inputs.every((t) => fitsWhole(engine, t.storage.buffer))) {
+    pass(ctx, req.inputs.map(whole), params, outputs, nOut);
+  } else {
+    reduceInSlabs(ctx, req.inputs, params, outputs, nOut);
   }
-  const chunk = Math.ceil(nRed / splits);
-  const words = stateWords(req.monoid);
-  const scratch = Tensor.empty([nOut * splits * words], 'uint32');
-  const first = kernelFor({ ...base, source: 'tensor', sink: 'partials', layout: 'group' });
-  engine.dispatch(
-    first,
-    [...inputBuffers, scratch.storage.buffer],
-    [...header(splits, chunk, nRed), ...tensorUniforms],
-    engine.grid(nOut * splits * REDUCE_WG, REDUCE_WG),
-  );
-  const second = layoutFor(nOut, splits, 1);
-  const secondKernel = kernelFor({
-    ...base,
-    inputTypes: [],
-    params: 0,
-    value: '',
-    keptRank: 1,
-    redRank: 1,
-    source: 'partials',
-    sink: 'final',
-    layout: second.layout,
-  });
-  const grid =
-    second.layout === 'thread' ? engine.grid(nOut, REDUCE_WG) : engine.grid(nOut * REDUCE_WG, REDUCE_WG);
-  engine.dispatch(secondKernel, [scratch.storage.buffer, ...outBuffers], header(1, splits, splits), grid);
-  scratch.dispose();
   return outputs;
 }

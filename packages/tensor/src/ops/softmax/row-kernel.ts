@@ -3,6 +3,7 @@ import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL, type UniformValue } from '../../engine/kernel.js';
 import { normalizeDim, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
+import { assertBindable } from '../elementwise/binding-range.js';
 import { MAX_RANK } from '../elementwise/map-kernel.js';
 
 /**
@@ -189,6 +190,7 @@ export function runRows(
     kernels.set(key, kernel);
   }
   const engine = getEngine();
+  for (const t of [...inputs, out]) assertBindable(engine, spec.name, t);
   const grid = layout === 'thread' ? engine.grid(rows, WG) : engine.grid(rows * WG, WG);
   engine.dispatch(kernel, [...inputs.map((t) => t.storage.buffer), out.storage.buffer], uniforms, grid);
   return out;
