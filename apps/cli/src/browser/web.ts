@@ -7,7 +7,10 @@ import { serveFolder } from './static-server.js';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../../dist-web/', import.meta.url));
 
+// `pnpm run web -- --port 8080` hands the script a leading `--`; options come after it.
+const args = process.argv.slice(2);
 const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
   options: {
     'build-only': { type: 'boolean', default: false },
     out: { type: 'string', default: DEFAULT_OUT },
