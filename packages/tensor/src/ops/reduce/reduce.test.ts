@@ -6,6 +6,7 @@ import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { flip, permute } from '../views.js';
 import { argmax, argmin, max, min } from './minmax.js';
 import { cpuArgExtreme, cpuMean, cpuReduce, cpuSum, cpuVar } from './reduce.cpu.js';
+import { reduce } from './reduce.js';
 import { mean, sum } from './sum.js';
 import { std, variance } from './variance.js';
 import '../../index.js';
@@ -47,12 +48,12 @@ describe('sum and mean', () => {
   it('reduces a permuted (non-contiguous) view', async () => {
     // The GPU permutes [5, 3, 7] to [7, 5, 3]; the reference gets the permuted data directly.
     const src = randomCpu([5, 3, 7], 6);
-    const permuted = cpuTensor3(src, [2, 0, 1]);
+    const permuted = permuteCpu(src, [2, 0, 1]);
     await checkOp({
       label: 'sum permuted',
       inputs: [src],
       gpu: ([x]) => sum(permute(x, [2, 0, 1]), [0, 2], false),
-      cpu: ([x]) => cpuReduce(cpuTensor3(x, [2, 0, 1]), [0, 2], false, cpuSum),
+      cpu: ([x]) => cpuReduce(permuteCpu(x, [2, 0, 1]), [0, 2], false, cpuSum),
     });
     expect(permuted.shape).toEqual([7, 5, 3]);
   });
@@ -218,23 +219,6 @@ describe('gradients of two reductions of one tensor', () => {
   });
 });
 
-/** A contiguous float64 copy of `x` with its dims permuted. */
-function cpuTensor3(x: CpuTensor, perm: number[]): CpuTensor {
-  const shape = perm.map((p) => x.shape[p]);
-  const inStrides = [x.shape[1] * x.shape[2], x.shape[2], 1];
-  const data = new Float64Array(x.data.length);
-  let o = 0;
-  for (let a = 0; a < shape[0]; a++)
-    for (let b = 0; b < shape[1]; b++)
-      for (let c = 0; c < shape[2]; c++) {
-        const idx = [a, b, c];
-        let at = 0;
-        for (let k = 0; k < 3; k++) at += idx[k] * inStrides[perm[k]];
-        data[o++] = x.data[at];
-      }
-  return { data, shape };
-}
-
 describe('reductions of tensors larger than one storage binding', () => {
   afterEach(() => limitBindingBytes(null));
 
@@ -294,3 +278,72 @@ describe('reductions of views with negative strides', () => {
     }
   });
 });
+
+describe('both layouts of the reduction kernel', () => {
+  it('agree with the CPU for every monoid, with three unmergeable reduced dims of a permuted view', async () => {
+    // [3, 4, 5, 6] permuted to [4, 3, 6, 5]; reducing dims 0, 2, 3 leaves reduced dims that cannot merge.
+    const src = randomCpu([3, 4, 5, 6], 101, -2, 2);
+    const t = tensor(Float32Array.from(src.data), src.shape).permute([1, 0, 3, 2]);
+    const ref = permuteCpu(src, [1, 0, 3, 2]);
+    const dims = [0, 2, 3];
+    const monoids = [
+      { monoid: 'sum', outputs: [{ dtype: 'float32', expr: 's.v' }], want: [cpuSum] },
+      {
+        monoid: 'max',
+        outputs: [
+          { dtype: 'float32', expr: 's.v' },
+          { dtype: 'int32', expr: 'i32(s.i)' },
+        ],
+        want: [(v: number[]) => Math.max(...v), (v: number[]) => cpuArgExtreme(v, 1)],
+      },
+      {
+        monoid: 'welford',
+        outputs: [
+          { dtype: 'float32', expr: 's.mean' },
+          { dtype: 'float32', expr: 's.m2 * uf(4u)' },
+        ],
+        want: [cpuMean, (v: number[]) => cpuVar(v, 1)],
+        scale: 1 / (4 * 6 * 5 - 1),
+      },
+    ] as const;
+    for (const m of monoids) {
+      for (const layout of ['thread', 'group'] as const) {
+        const outs = reduce({
+          name: m.monoid,
+          monoid: m.monoid,
+          inputs: [t],
+          dims,
+          outputs: m.outputs,
+          layout,
+          scale: 'scale' in m ? m.scale : 1,
+        });
+        for (let k = 0; k < outs.length; k++) {
+          const want = cpuReduce(ref, dims, false, m.want[k]).data;
+          assertClose(
+            await outs[k].toArray(),
+            want,
+            { rtol: 1e-5, atol: 1e-5 },
+            `${m.monoid} ${layout} output ${k}`,
+          );
+        }
+      }
+    }
+  });
+});
+
+/** A contiguous float64 copy of `x` with its dims permuted. */
+function permuteCpu(x: CpuTensor, perm: number[]): CpuTensor {
+  const shape = perm.map((p) => x.shape[p]);
+  const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const data = new Float64Array(x.data.length);
+  for (let o = 0; o < data.length; o++) {
+    let rem = o;
+    let at = 0;
+    for (let k = shape.length - 1; k >= 0; k--) {
+      at += (rem % shape[k]) * inStrides[perm[k]];
+      rem = Math.floor(rem / shape[k]);
+    }
+    data[o] = x.data[at];
+  }
+  return { data, shape };
+}

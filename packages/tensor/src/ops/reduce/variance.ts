@@ -13,6 +13,7 @@ export function moments(
   x: Tensor,
   dims: readonly number[],
   correction: number,
+  varianceDtype: 'float32' | 'float16' = 'float32',
 ): { mean: Tensor; variance: Tensor } {
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const [mean, variance] = reduce({
@@ -22,7 +23,7 @@ export function moments(
     dims,
     outputs: [
       { dtype: 'float32', expr: 's.mean' },
-      { dtype: 'float32', expr: 's.m2 * uf(4u)' },
+      { dtype: varianceDtype, expr: 's.m2 * uf(4u)' },
     ],
     // n ≤ correction gives inf or NaN, as PyTorch does.
     scale: 1 / (n - correction),
@@ -42,10 +43,11 @@ function varianceOrStd(
   const dims = normalizeDims(dim, x.ndim, x.toString());
   const correction = unbiased ? 1 : 0;
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
-  const m = moments(x, dims, correction);
+  const dtype = x.dtype === 'float16' ? 'float16' : 'float32';
+  const m = moments(x, dims, correction, dtype);
   let value = m.variance;
   if (root) {
-    value = map([m.variance], { name: 'sqrt', expr: 'sqrt(a0)', outDtype: 'float32' });
+    value = map([m.variance], { name: 'sqrt', expr: 'sqrt(a0)', outDtype: dtype });
     m.variance.dispose();
   }
   const out = applyKeepdim(value, x.shape, dims, keepdim);

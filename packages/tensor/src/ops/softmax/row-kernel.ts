@@ -176,7 +176,10 @@ export function runRows(
       strides[d],
     );
   }
-  const layout = len <= 64 ? 'thread' : 'group';
+  // As for reductions: a thread per row when rows are short, or when many rows lie side by side in memory
+  // (softmax over channels of NCHW), so neighbouring threads read neighbouring addresses.
+  const rowStride = x.ndim ? x.strides[d] : 1;
+  const layout = len <= 64 || (rowStride !== 1 && rows >= 2048) ? 'thread' : 'group';
   const full: RowSpec = {
     ...spec,
     inputTypes: inputs.map((t) => WGSL_TYPE[t.dtype]),

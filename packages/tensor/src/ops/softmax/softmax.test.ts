@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../engine/engine.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
-import { checkOp, randomCpu } from '../../testing/index.js';
+import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { permute } from '../views.js';
-import { cpuLogSoftmax, cpuSoftmax } from './softmax.cpu.js';
+import { cpuLogSoftmax, cpuRows, cpuSoftmax } from './softmax.cpu.js';
 import { logSoftmax, softmax } from './softmax.js';
 import '../../index.js';
 
@@ -53,6 +53,26 @@ describe('softmax and logSoftmax', () => {
     });
     const y = await softmax(tensor([1000, 0, -1000], [3]), 0).toArray();
     expect(Array.from(y)).toEqual([1, 0, 0]);
+  });
+});
+
+describe('softmax over many strided rows (a thread per row, rows longer than 64)', () => {
+  it('matches the float64 reference forward and backward', async () => {
+    const shape = [2, 70, 32, 33]; // 2112 rows of 70, strided by 1056
+    const x = randomCpu(shape, 91, -3, 3);
+    const w = randomCpu(shape, 92);
+    const t = tensor(Float32Array.from(x.data), shape, { requiresGrad: true });
+    const y = softmax(t, 1);
+    const want = cpuSoftmax(x, 1);
+    assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-6 }, 'forward');
+    y.backward(tensor(Float32Array.from(w.data), shape));
+    // d/dx Σ w·y = y · (w − Σ_row w·y)
+    const dots = cpuRows({ data: want.data.map((v, i) => v * w.data[i]), shape }, 1, (row) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return row.map(() => total);
+    });
+    const grad = want.data.map((v, i) => v * (w.data[i] - dots.data[i]));
+    assertClose(await t.grad!.toArray(), grad, { rtol: 1e-4, atol: 1e-6 }, 'backward');
   });
 });
 
