@@ -152,7 +152,11 @@ export function gemmInto(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): bool
   if (m === 0 || n === 0 || batches === 0) return true;
   const engine = getEngine();
   const tiling = tilingOverride ?? chooseTiling(m, n, batches, engine.gpu.info.isSoftware);
-  const kernel = kernelFor({ tiling, bias: bias !== undefined });
+  const aligned = (offset: number, strides: readonly number[]) =>
+    offset % 4 === 0 && strides.every((s) => s % 4 === 0);
+  const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(a.offset, [a.strides[r - 2], ...batch.a]);
+  const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(b.offset, [b.strides[r - 2], ...batch.b]);
+  const kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB });
   const { bm, bn } = tileShape(tiling);
   const maxGroups = engine.device.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.ceil(n / bn);

@@ -47,13 +47,19 @@ export interface MatmulVariant {
   tiling: MatmulTiling;
   /** Adds `bias[n]` to every output row (a fused linear layer). */
   bias: boolean;
+  /** A is row-major with K, its offset, row and batch strides all multiples of 4: stage it with vec4 loads. */
+  vecA: boolean;
+  /** B likewise along N. */
+  vecB: boolean;
 }
 
 function check(t: MatmulTiling): void {
   const threads = t.wx * t.wy;
   const bm = t.wy * t.tm;
   const bn = t.wx * t.tn;
-  if (t.tn % 4 !== 0 || t.tm % 4 !== 0) throw new Error(`matmul tiling: tm and tn must be multiples of 4`);
+  if (t.tn % 4 !== 0 || t.tm % 4 !== 0 || t.bk % 4 !== 0) {
+    throw new Error(`matmul tiling: tm, tn and bk must be multiples of 4`);
+  }
   if (((bm / 4) * t.bk) % threads !== 0 && threads % ((bm / 4) * t.bk) !== 0) {
     throw new Error(`matmul tiling ${JSON.stringify(t)}: A's tile does not divide evenly over the threads`);
   }
@@ -69,10 +75,11 @@ function repeat(n: number, f: (i: number) => string): string {
 /**
  * C[b] = A[b] · B[b] (+ bias) over a batch, with arbitrary strides for A, B and the output.
  *
- * Workgroup memory holds A's slice transposed (k-major, m contiguous) and B's slice k-major (n contiguous), so the
- * inner loop reads whole vec4s of both and does `tm · tn / 4` vec4 multiply-adds per k. Global loads go through
- * strides, which is what lets one kernel read transposed or broadcast operands in place. Edges are handled by
- * loading zeros past M, N and K and skipping stores past M and N.
+ * Workgroup memory holds A's slice row by row (k contiguous) and B's slice k-major (n contiguous), so the inner
+ * loop reads whole vec4s of both: per 4-deep step, `tm` vec4s of A and `tn` of B feed `tm · tn` vec4
+ * multiply-adds. Global loads go through strides, which is what lets one kernel read transposed or broadcast
+ * operands in place; operands laid out row-major and 4-aligned are staged with vec4 loads instead. Edges are
+ * handled by loading zeros past M, N and K and skipping stores past M and N.
  */
 export function buildMatmulKernel(variant: MatmulVariant): Kernel {
   const t = variant.tiling;
@@ -81,35 +88,37 @@ export function buildMatmulKernel(variant: MatmulVariant): Kernel {
   const threads = wx * wy;
   const bm = wy * tm;
   const bn = wx * tn;
-  const bm4 = bm / 4;
   const bn4 = bn / 4;
   // Slots of vec4 loads per tile; with fewer slots than threads, the extra threads sit the load out.
-  const aSlots = bm4 * bk;
+  const aSlots = (bm * bk) / 4;
   const bSlots = bn4 * bk;
   const aLoads = Math.ceil(aSlots / threads);
   const bLoads = Math.ceil(bSlots / threads);
   const guard = (slots: number, s: string) => (slots < threads ? `if (${s} < ${slots}u) ` : '');
   const tn4 = tn / 4;
-  const tm4 = tm / 4;
+  const bk4 = bk / 4;
 
-  // A tile: thread slot s covers 4 consecutive rows at one k; consecutive slots walk k first, so threads read
-  // consecutive addresses of a row-major A.
+  // A tile, kept row by row with k contiguous: slot s covers 4 consecutive k of one row; consecutive slots walk k
+  // first, so threads read consecutive addresses of a row-major A.
   const loadA = repeat(aLoads, (l) => {
     const s = `(tid + ${l * threads}u)`;
+    const fetch = variant.vecA
+      ? `if (row < M && k < K) { v = A4[(aBase + row * aRow + k) / 4u]; }`
+      : `if (row < M) {
+      let at = aBase + row * aRow + k * aCol;
+      if (k < K) { v.x = A[at]; }
+      if (k + 1u < K) { v.y = A[at + aCol]; }
+      if (k + 2u < K) { v.z = A[at + 2u * aCol]; }
+      if (k + 3u < K) { v.w = A[at + 3u * aCol]; }
+    }`;
     return `  ${guard(aSlots, s)}{
-    let kk = ${s} % ${bk}u;
-    let r4 = ${s} / ${bk}u;
-    let k = k0 + kk;
-    let row = row0 + r4 * 4u;
+    let q = ${s} % ${bk4}u;
+    let m = ${s} / ${bk4}u;
+    let k = k0 + q * 4u;
+    let row = row0 + m;
     var v = vec4<f32>(0.0);
-    if (k < K) {
-      let at = aBase + k * aCol + row * aRow;
-      if (row < M) { v.x = A[at]; }
-      if (row + 1u < M) { v.y = A[at + aRow]; }
-      if (row + 2u < M) { v.z = A[at + 2u * aRow]; }
-      if (row + 3u < M) { v.w = A[at + 3u * aRow]; }
-    }
-    As[kk * ${bm4}u + r4] = v;
+    ${fetch}
+    As[m * ${bk4}u + q] = v;
   }`;
   });
   // B tile: slot s covers 4 consecutive columns at one k; consecutive slots walk n first.
@@ -121,25 +130,31 @@ export function buildMatmulKernel(variant: MatmulVariant): Kernel {
     let k = k0 + kk;
     let col = col0 + c4 * 4u;
     var v = vec4<f32>(0.0);
-    if (k < K) {
+    ${
+      variant.vecB
+        ? `if (k < K && col < N) { v = B4[(bBase + k * bRow + col) / 4u]; }`
+        : `if (k < K) {
       let at = bBase + k * bRow + col * bCol;
       if (col < N) { v.x = B[at]; }
       if (col + 1u < N) { v.y = B[at + bCol]; }
       if (col + 2u < N) { v.z = B[at + 2u * bCol]; }
       if (col + 3u < N) { v.w = B[at + 3u * bCol]; }
+    }`
     }
     Bs[kk * ${bn4}u + c4] = v;
   }`;
   });
 
   const accDecl = repeat(tm, (i) => repeat(tn4, (j) => `  var c${i}_${j} = vec4<f32>(0.0);`));
-  const inner = `      ${repeat(tm4, (i) => `let a${i} = As[kk * ${bm4}u + ty * ${tm4}u + ${i}u];`)}
-      ${repeat(tn4, (j) => `let b${j} = Bs[kk * ${bn4}u + tx * ${tn4}u + ${j}u];`)}
-${repeat(tm, (i) =>
-  repeat(
-    tn4,
-    (j) => `      c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`,
-  ),
+  // Per 4-deep step: each of the thread's rows gives a vec4 of 4 k values, each k a vec4 per 4 columns.
+  const inner = `${repeat(tm, (i) => `      let a${i} = As[(ty * ${tm}u + ${i}u) * ${bk4}u + kq];`)}
+${repeat(4, (e) =>
+  [
+    repeat(tn4, (j) => `      let b${e}_${j} = Bs[(kq * 4u + ${e}u) * ${bn4}u + tx * ${tn4}u + ${j}u];`),
+    repeat(tm, (i) =>
+      repeat(tn4, (j) => `      c${i}_${j} = fma(vec4<f32>(a${i}[${e}]), b${e}_${j}, c${i}_${j});`),
+    ),
+  ].join('\n'),
 )}`;
 
   const biasDecl = variant.bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : '';
@@ -162,12 +177,12 @@ ${lines.join('\n')}
   );
 
   const code = `${UNIFORMS_WGSL}
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(1) var<storage, read> ${variant.vecA ? 'A4: array<vec4<f32>>' : 'A: array<f32>'};
+@group(0) @binding(2) var<storage, read> ${variant.vecB ? 'B4: array<vec4<f32>>' : 'B: array<f32>'};
 ${biasDecl}
 @group(0) @binding(${outBinding}) var<storage, read_write> out: array<f32>;
 
-var<workgroup> As: array<vec4<f32>, ${bm4 * bk}>;
+var<workgroup> As: array<vec4<f32>, ${bm * bk4}>;
 var<workgroup> Bs: array<vec4<f32>, ${bn4 * bk}>;
 
 @compute @workgroup_size(${wx}, ${wy})
@@ -206,7 +221,7 @@ ${accDecl}
 ${loadA}
 ${loadB}
     workgroupBarrier();
-    for (var kk = 0u; kk < ${bk}u; kk++) {
+    for (var kq = 0u; kq < ${bk4}u; kq++) {
 ${inner}
     }
     workgroupBarrier();

@@ -71,32 +71,48 @@ describe('matmul against the float64 reference', () => {
     });
   });
 
-  it('covers several workgroups and ragged edges with every tiling', async () => {
-    // 70×45 · 45×133: partial tiles in every direction, K not a multiple of the k-step.
-    const a = randomCpu([70, 45], 7);
-    const b = randomCpu([45, 133], 8);
-    const want = matmulCpu(a, b);
-    const tilings = [
-      null,
-      { tm: 4, tn: 4, wx: 8, wy: 8, bk: 8 },
-      { tm: 8, tn: 8, wx: 16, wy: 16, bk: 8 },
-      { tm: 16, tn: 16, wx: 8, wy: 8, bk: 8 },
-      { tm: 4, tn: 8, wx: 8, wy: 4, bk: 4 },
-    ];
-    const ga = tensor(Float32Array.from(a.data), a.shape);
-    const gb = tensor(Float32Array.from(b.data), b.shape);
-    try {
-      for (const tiling of tilings) {
-        setMatmulTiling(tiling);
-        const y = matmul(ga, gb);
-        assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-5 }, JSON.stringify(tiling));
-        y.dispose();
+  // 70×45 · 45×133 has partial tiles in every direction and K off the 4-deep step; 72×44 · 44×132 is 4-aligned
+  // and row-major, so it takes the vec4 staging path, with partial tiles still.
+  for (const [m, k, n] of [
+    [70, 45, 133],
+    [72, 44, 132],
+  ]) {
+    it(`${m}×${k} · ${k}×${n} with every tiling covers several workgroups and ragged edges`, async () => {
+      const a = randomCpu([m, k], 7);
+      const b = randomCpu([k, n], 8);
+      const want = matmulCpu(a, b);
+      const tilings = [
+        null,
+        { tm: 4, tn: 4, wx: 8, wy: 8, bk: 8 },
+        { tm: 8, tn: 8, wx: 16, wy: 16, bk: 8 },
+        { tm: 16, tn: 16, wx: 8, wy: 8, bk: 8 },
+        { tm: 4, tn: 8, wx: 8, wy: 4, bk: 4 },
+      ];
+      const ga = tensor(Float32Array.from(a.data), a.shape);
+      const gb = tensor(Float32Array.from(b.data), b.shape);
+      try {
+        for (const tiling of tilings) {
+          setMatmulTiling(tiling);
+          const y = matmul(ga, gb);
+          assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-5 }, JSON.stringify(tiling));
+          y.dispose();
+        }
+      } finally {
+        setMatmulTiling(null);
+        ga.dispose();
+        gb.dispose();
       }
-    } finally {
-      setMatmulTiling(null);
-      ga.dispose();
-      gb.dispose();
-    }
+    });
+  }
+
+  it('4-aligned batches take the vec4 path, forward and backward', async () => {
+    await checkOp({
+      label: 'aligned batches',
+      inputs: [randomCpu([2, 6, 8], 11), randomCpu([2, 8, 12], 12)],
+      gpu: ([a, b]) => matmul(a, b),
+      cpu: ([a, b]) => matmulCpu(a, b),
+      ...TOL,
+    });
   });
 
   it('rejects mismatched inner sizes, naming both shapes', () => {
