@@ -19,8 +19,10 @@ interface TilingChoice {
 
 /**
  * CPU adapters (lavapipe) run a workgroup as SIMD lanes of one thread and pay a scalar load per lane for every
- * value read, so the biggest register blocks win: 16×16 outputs per thread measured 4.6 GFLOP per CPU-second
- * at 1024³ against 3.1 for 8×8 and ~1.5 for 4×4 (see the bench). Smaller tiles only pay off on small matrices.
+ * value read from a buffer or workgroup memory, so the biggest register blocks win even though their
+ * accumulators spill: 16×16 outputs per thread measured 4.6 GFLOP per CPU-second at 1024³ against 3.1 for 8×8
+ * and ~1.5 for 4×4 (bench/matmul.bench.ts --sweep, on 2 shared cores, so ±20%). Smaller tiles only pay off on
+ * small matrices, where a big tile would mostly compute padding.
  */
 const SOFTWARE_TILINGS: TilingChoice[] = [
   { tiling: { tm: 16, tn: 16, wx: 8, wy: 8, bk: 8 }, speed: 4.6 },
