@@ -111,15 +111,17 @@ export function classLoss(
     loss.dispose();
   }
   counted.dispose();
-  const saved = [x, t, ...(lse ? [lse] : []), ...(w ? [w] : []), ...(denominator ? [denominator] : [])];
+  // nll's gradient does not depend on its input, so only cross entropy keeps the logits.
+  const saved = [...(lse ? [x, lse] : []), t, ...(w ? [w] : []), ...(denominator ? [denominator] : [])];
   const result = recordOp(
     name,
     out,
     [input],
     (g, kept) => {
       let k = 0;
-      const [sx, st] = [kept[k++], kept[k++]];
+      const sx = lse ? kept[k++] : null;
       const sl = lse ? kept[k++] : null;
+      const st = kept[k++];
       const sw = w ? kept[k++] : null;
       const sd = denominator ? kept[k++] : null;
       const gc = packed(g);
@@ -127,7 +129,7 @@ export function classLoss(
       const bwd = { ...spec, reduction };
       // The kernel's binding order: x and lse only for 'ce'.
       const operands = [
-        ...(sl ? [sx] : []),
+        ...(sx ? [sx] : []),
         st,
         ...(sl ? [sl] : []),
         ...(sw ? [sw] : []),
@@ -148,6 +150,6 @@ export function classLoss(
     },
     saved,
   );
-  for (const s of saved) if (s !== out) s.dispose();
+  for (const s of [x, t, lse, w, denominator]) if (s && s !== out) s.dispose();
   return result;
 }

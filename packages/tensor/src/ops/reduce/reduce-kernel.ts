@@ -209,7 +209,6 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
   // (outer, inner) over the innermost reduced dim so the loop needs no integer division (slow on CPU-backed
   // adapters, and not free anywhere).
   let body: string;
-  let call: string;
   if (spec.source === 'tensor') {
     const keptShape = W.shapes;
     const redShape = W.shapes + kr;
@@ -259,14 +258,12 @@ ${loads}
   }
   return finish(acc);
 }`;
-    call = 'foldRange';
   } else {
     body = `fn foldRange(o: u32, first: u32, end: u32, step: u32) -> State {
   var acc = identity();
   for (var r = first; r < end; r += step) { acc = combine(acc, unpack((o * ui(${W.nRed}u) + r) * ${words}u)); }
   return acc;
 }`;
-    call = 'foldRange';
   }
 
   const sinkFinal = spec.outputs
@@ -282,7 +279,7 @@ ${loads}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = linearIndex(gid, nwg, ${REDUCE_WG}u);
   if (o >= ui(${W.nOut}u)) { return; }
-  let s = ${call}(o, 0u, ui(${W.nRed}u), 1u);
+  let s = foldRange(o, 0u, ui(${W.nRed}u), 1u);
 ${spec.sink === 'final' ? sinkFinal : sinkPartial(`o * ui(${W.slotStride}u) + ui(${W.slotBase}u)`)}
 }`;
   } else {
@@ -296,7 +293,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = g / splits;
   let start = (g % splits) * ui(${W.chunk}u);
   let end = min(ui(${W.nRed}u), start + ui(${W.chunk}u));
-  tree[lid] = ${call}(o, start + lid, end, ${REDUCE_WG}u);
+  tree[lid] = foldRange(o, start + lid, end, ${REDUCE_WG}u);
   workgroupBarrier();
   for (var h = ${REDUCE_WG / 2}u; h > 0u; h = h >> 1u) {
     if (lid < h) { tree[lid] = combine(tree[lid], tree[lid + h]); }
