@@ -4,6 +4,7 @@
 // can be chosen from data. GFLOP/s count 2·multiply-adds of the direct convolution.
 import { getEngine, init, Tensor, tensor } from '../src/index.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight, conv2dTuning } from '../src/ops/conv/conv2d.js';
+import type { DirectTile } from '../src/ops/conv/direct-kernel.js';
 import type { GemmTile } from '../src/ops/conv/gemm-kernel.js';
 import { type Conv2dOptions, conv2dFlops, convGeometry } from '../src/ops/conv/params.js';
 
@@ -39,6 +40,16 @@ const TILES: GemmTile[] = [
   { wgX: 32, wgY: 8, tm: 4, tn: 4, tk: 16 },
   { wgX: 16, wgY: 8, tm: 4, tn: 8, tk: 16 },
   { wgX: 8, wgY: 8, tm: 8, tn: 8, tk: 8 },
+];
+
+const DIRECT: DirectTile[] = [
+  { wx: 64, tm: 8, tn: 2 },
+  { wx: 64, tm: 8, tn: 1 },
+  { wx: 64, tm: 12, tn: 1 },
+  { wx: 64, tm: 16, tn: 1 },
+  { wx: 64, tm: 6, tn: 2 },
+  { wx: 32, tm: 4, tn: 4 },
+  { wx: 128, tm: 12, tn: 1 },
 ];
 
 const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
@@ -84,19 +95,36 @@ async function main(): Promise<void> {
       ['grad weight', () => conv2dGradWeight(dy, x, g)],
     ];
     const depthwise = layer.options.groups !== undefined && layer.options.groups > 1;
-    for (const tile of sweep && !depthwise ? [null, ...TILES] : [null]) {
+    const tiles: (GemmTile | null)[] = sweep && !depthwise ? [null, ...TILES] : [null];
+    for (const tile of tiles) {
       conv2dTuning.tileOverride = tile;
+      if (tile) conv2dTuning.strategy = 'tiled';
       for (const [pass, run] of passes) {
         const t = await time(run, flops);
-        const tileName = depthwise
+        const name = depthwise
           ? 'depthwise'
           : tile
-            ? `${tile.wgX}x${tile.wgY}:${tile.tm}x${tile.tn}x${tile.tk}`
+            ? `tiled ${tile.wgX}x${tile.wgY}:${tile.tm}x${tile.tn}x${tile.tk}`
             : 'default';
-        console.log(`${layer.name} | ${pass} | ${tileName} | ${t.wall.toFixed(2)} | ${t.cpu.toFixed(2)}`);
+        console.log(`${layer.name} | ${pass} | ${name} | ${t.wall.toFixed(2)} | ${t.cpu.toFixed(2)}`);
       }
     }
     conv2dTuning.tileOverride = null;
+    conv2dTuning.strategy = 'auto';
+    if (sweep && !depthwise) {
+      conv2dTuning.strategy = 'direct';
+      for (const tile of DIRECT) {
+        conv2dTuning.directOverride = tile;
+        for (const [pass, run] of passes.slice(0, 2)) {
+          const t = await time(run, flops);
+          console.log(
+            `${layer.name} | ${pass} | direct ${tile.wx}:${tile.tm}x${tile.tn} | ${t.wall.toFixed(2)} | ${t.cpu.toFixed(2)}`,
+          );
+        }
+      }
+      conv2dTuning.directOverride = null;
+      conv2dTuning.strategy = 'auto';
+    }
     for (const t of [x, w, b, dy]) t.dispose();
   }
   void Tensor;

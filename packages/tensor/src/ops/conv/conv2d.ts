@@ -9,6 +9,7 @@ import {
   depthwiseGradInputKernel,
   depthwiseGradWeightKernel,
 } from './depthwise-kernel.js';
+import { buildDirectKernel, type DirectTile, directKey } from './direct-kernel.js';
 import { buildGemmKernel, type GemmMode, type GemmTile, tileKey, U } from './gemm-kernel.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
 import { biasGradKernel, REDUCE_WG, reducePartialsKernel } from './reduce-kernel.js';
@@ -18,8 +19,16 @@ import { biasGradKernel, REDUCE_WG, reducePartialsKernel } from './reduce-kernel
  * channels, the first conv's 3 input channels in gradInput) would waste most of it, so narrower-M tiles trade
  * rows for columns. `tileOverride` lets the benchmark try others.
  */
-export const conv2dTuning: { tileOverride: GemmTile | null; partialTarget: number } = {
+export const conv2dTuning: {
+  tileOverride: GemmTile | null;
+  directOverride: DirectTile | null;
+  /** 'auto': the direct kernels on software (CPU) adapters, workgroup-memory tiles elsewhere. */
+  strategy: 'auto' | 'tiled' | 'direct';
+  partialTarget: number;
+} = {
   tileOverride: null,
+  directOverride: null,
+  strategy: 'auto',
   /** Workgroups a split reduction aims for: enough to fill the device, few enough to keep partials small. */
   partialTarget: 128,
 };
@@ -30,6 +39,16 @@ export function chooseTile(m: number): GemmTile {
   if (m <= 16) return { wgX: 64, wgY: 4, tm: 4, tn: 4, tk: 16 };
   if (m <= 32) return { wgX: 32, wgY: 8, tm: 4, tn: 4, tk: 16 };
   return { wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
+}
+
+export function chooseDirectTile(m: number): DirectTile {
+  if (conv2dTuning.directOverride) return conv2dTuning.directOverride;
+  return m <= 4 ? { wx: 64, tm: 4, tn: 2 } : { wx: 64, tm: 8, tn: 2 };
+}
+
+function useDirect(): boolean {
+  if (conv2dTuning.strategy !== 'auto') return conv2dTuning.strategy === 'direct';
+  return getEngine().gpu.info.isSoftware;
 }
 
 const kernelCache = new Map<string, Kernel>();
@@ -117,16 +136,28 @@ function runGemm(
   hasBias: boolean,
 ): void {
   const engine = getEngine();
+  const max = engine.device.limits.maxComputeWorkgroupsPerDimension;
+  u[U.m] = dims.m;
+  u[U.n] = dims.n;
+  u[U.k] = dims.k;
+  if (mode !== 'gradWeight' && useDirect()) {
+    const t = chooseDirectTile(dims.m);
+    const kernel = cached(`direct:${mode}:${g.kh}x${g.kw}:${directKey(t)}:${hasBias}`, () =>
+      buildDirectKernel(mode, t, g.kh, g.kw, hasBias),
+    );
+    const nTiles = Math.ceil(dims.n / (t.wx * t.tn));
+    for (let base = 0; base < nTiles; base += max) {
+      u[U.nTileBase] = base;
+      engine.dispatch(kernel, buffers, u, [Math.min(max, nTiles - base), Math.ceil(dims.m / t.tm), dims.z]);
+    }
+    return;
+  }
   const tile = chooseTile(dims.m);
   const kernel = cached(`${mode}:${g.kh}x${g.kw}:${tileKey(tile)}:${hasBias}`, () =>
     buildGemmKernel(mode, tile, g.kh, g.kw, hasBias),
   );
-  u[U.m] = dims.m;
-  u[U.n] = dims.n;
-  u[U.k] = dims.k;
   const nTiles = Math.ceil(dims.n / (tile.wgX * tile.tn));
   const mTiles = Math.ceil(dims.m / (tile.wgY * tile.tm));
-  const max = engine.device.limits.maxComputeWorkgroupsPerDimension;
   for (let base = 0; base < nTiles; base += max) {
     u[U.nTileBase] = base;
     engine.dispatch(kernel, buffers, u, [Math.min(max, nTiles - base), mTiles, dims.z]);
@@ -178,14 +209,12 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry
   if (isDepthwise(g)) {
     const s = depthwiseShape(g);
     const kernel = cached(`dw:${dwKey(s)}:${bias !== null}`, () => depthwiseForwardKernel(s, bias !== null));
-    const items = g.batch * g.cOut * g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
-    const engine = getEngine();
-    engine.dispatch(
-      kernel,
-      buffers,
-      uniforms(g, weight, x, { n: items }, bias),
-      engine.grid(items, DEPTHWISE_WG),
-    );
+    const items = g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
+    getEngine().dispatch(kernel, buffers, uniforms(g, weight, x, { n: items }, bias), [
+      Math.ceil(items / DEPTHWISE_WG),
+      g.cOut,
+      g.batch,
+    ]);
     return out;
   }
   const k = g.cInG * g.kh * g.kw;
@@ -208,9 +237,12 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
   if (isDepthwise(g)) {
     const s = depthwiseShape(g);
     const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
-    const items = g.batch * g.cIn * g.h * Math.ceil(g.w / DEPTHWISE_ROW);
-    const engine = getEngine();
-    engine.dispatch(kernel, buffers, uniforms(g, weight, dy, { n: items }), engine.grid(items, DEPTHWISE_WG));
+    const items = g.h * Math.ceil(g.w / DEPTHWISE_ROW);
+    getEngine().dispatch(kernel, buffers, uniforms(g, weight, dy, { n: items }), [
+      Math.ceil(items / DEPTHWISE_WG),
+      g.cIn,
+      g.batch,
+    ]);
     return dx;
   }
   runGemm(
@@ -231,8 +263,9 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const engine = getEngine();
   if (isDepthwise(g)) {
     const s = depthwiseShape(g);
-    const splits = splitCount(pixels, g.cOut, 4 * DEPTHWISE_WG);
-    const chunk = Math.ceil(pixels / splits);
+    const segments = g.batch * g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
+    const splits = splitCount(segments, g.cOut, 2 * DEPTHWISE_WG);
+    const chunk = Math.ceil(segments / splits);
     const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
     const kernel = cached(`dwdw:${dwKey(s)}`, () => depthwiseGradWeightKernel(s));
     engine.dispatch(

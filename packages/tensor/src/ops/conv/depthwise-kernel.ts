@@ -1,4 +1,4 @@
-import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
+import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { U } from './gemm-kernel.js';
 
 /**
@@ -61,26 +61,25 @@ ${taps}
     }`;
     })
     .join('\n');
-  const code = `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
+  const code = `${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 ${hasBias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
 @group(0) @binding(${hasBias ? 4 : 3}) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${DEPTHWISE_WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let idx = linearIndex(gid, nwg, ${DEPTHWISE_WG}u);
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  // One channel of one image per workgroup row (y, z): the weights are then the same for every lane.
+  let idx = wid.x * ${DEPTHWISE_WG}u + lid.x;
   if (idx >= ui(${U.n}u)) { return; }
   let OH = ui(${U.oh}u);
   let OW = ui(${U.ow}u);
   let cOut = ui(${U.cOut}u);
   let blocks = (OW + ${tw - 1}u) / ${tw}u;
   let ox0 = (idx % blocks) * ${tw}u;
-  let r1 = idx / blocks;
-  let oy = r1 % OH;
-  let r2 = r1 / OH;
-  let co = r2 % cOut;
-  let b = r2 / cOut;
+  let oy = idx / blocks;
+  let co = wid.y;
+  let b = wid.z;
   let ci = co / ui(${U.cOutG}u);
   let H = i32(ui(${U.h}u));
   let W = i32(ui(${U.w}u));
@@ -134,14 +133,14 @@ ${cols}
       }`;
     })
     .join('\n');
-  const code = `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
+  const code = `${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${DEPTHWISE_WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let idx = linearIndex(gid, nwg, ${DEPTHWISE_WG}u);
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let idx = wid.x * ${DEPTHWISE_WG}u + lid.x;
   if (idx >= ui(${U.n}u)) { return; }
   let H = ui(${U.h}u);
   let W = ui(${U.w}u);
@@ -151,11 +150,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let mult = ui(${U.cOutG}u);
   let blocks = (W + ${tw - 1}u) / ${tw}u;
   let ix0 = (idx % blocks) * ${tw}u;
-  let r1 = idx / blocks;
-  let iy = r1 % H;
-  let r2 = r1 / H;
-  let ci = r2 % cIn;
-  let b = r2 / cIn;
+  let iy = idx / blocks;
+  let ci = wid.y;
+  let b = wid.z;
   let qy0 = i32(iy) + usi(${U.padTop}u);
   let qx0 = i32(ix0) + usi(${U.padLeft}u);
 ${range(tw)
@@ -176,28 +173,40 @@ ${range(tw)
 }
 
 /**
- * Gradient of the weight: a workgroup owns one output channel and one chunk of the batch's output pixels; every
- * thread accumulates all kh·kw taps over its pixels, then the workgroup adds its threads' sums. Chunks (workgroup
- * y) are reduced afterwards. Output: partial[split][co][ky·kw + kx]. Uniforms: dy at aOffset/aStrides,
- * x at bOffset/bStrides, pixels per chunk in `kChunk`.
+ * Gradient of the weight: a workgroup owns one output channel and one chunk of the batch's output rows, cut into
+ * segments of DEPTHWISE_ROW pixels. A lane takes a segment, reads its dy values and, per kernel row, the input
+ * span they touch once, and accumulates all kh·kw taps in registers; then the workgroup adds its lanes' sums.
+ * Chunks (workgroup y) are reduced afterwards. Output: partial[split][co][ky·kw + kx]. Uniforms: dy at
+ * aOffset/aStrides, x at bOffset/bStrides, segments per chunk in `kChunk`.
  */
 export function depthwiseGradWeightKernel(s: DepthwiseShape): Kernel {
+  const tw = DEPTHWISE_ROW;
   const kk = s.kh * s.kw;
-  const taps = range(s.kh)
+  const span = (tw - 1) * s.strideW + (s.kw - 1) * s.dilationW + 1;
+  const rows = range(s.kh)
     .map((ky) => {
-      const cols = range(s.kw)
+      const loads = range(span)
         .map(
-          (kx) =>
-            `        { let ix = ix0 + ${kx * s.dilationW}; if (ix >= 0 && ix < W) { acc${ky * s.kw + kx} = fma(g, x[row + u32(ix) * ui(${U.bStrides + 3}u)], acc${ky * s.kw + kx}); } }`,
+          (r) =>
+            `        var x${r} = 0.0;\n        if (ix0 + ${r} >= 0 && ix0 + ${r} < W) { x${r} = x[row + u32(ix0 + ${r}) * ui(${U.bStrides + 3}u)]; }`,
         )
         .join('\n');
-      return `      {
+      const fmas = range(s.kw)
+        .flatMap((kx) =>
+          range(tw).map(
+            (t) =>
+              `        acc${ky * s.kw + kx} = fma(g${t}, x${t * s.strideW + kx * s.dilationW}, acc${ky * s.kw + kx});`,
+          ),
+        )
+        .join('\n');
+      return `    {
       let iy = iy0 + ${ky * s.dilationH};
       if (iy >= 0 && iy < H) {
         let row = xBase + u32(iy) * ui(${U.bStrides + 2}u);
-${cols}
+${loads}
+${fmas}
       }
-      }`;
+    }`;
     })
     .join('\n');
   const code = `${UNIFORMS_WGSL}
@@ -212,36 +221,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let split = wid.y;
   let tid = lid.x;
   let cOut = ui(${U.cOut}u);
+  let OH = ui(${U.oh}u);
   let OW = ui(${U.ow}u);
-  let OHW = ui(${U.oh}u) * OW;
-  let total = ui(${U.batch}u) * OHW;
+  let blocks = (OW + ${tw - 1}u) / ${tw}u;
+  let total = ui(${U.batch}u) * OH * blocks;
   let begin = split * ui(${U.kChunk}u);
   let end = min(total, begin + ui(${U.kChunk}u));
   let H = i32(ui(${U.h}u));
   let W = i32(ui(${U.w}u));
   let ci = co / ui(${U.cOutG}u);
+  let dyChannel = ui(${U.aOffset}u) + co * ui(${U.aStrides + 1}u);
 ${range(kk)
   .map((k) => `  var acc${k} = 0.0;`)
   .join('\n')}
-  for (var p = begin + tid; p < end; p += ${DEPTHWISE_WG}u) {
-    let b = p / OHW;
-    let pix = p % OHW;
-    let oy = pix / OW;
-    let ox = pix % OW;
-    let g = dy[ui(${U.aOffset}u) + b * ui(${U.aStrides}u) + co * ui(${U.aStrides + 1}u) + oy * ui(${U.aStrides + 2}u) + ox * ui(${U.aStrides + 3}u)];
+  for (var seg = begin + tid; seg < end; seg += ${DEPTHWISE_WG}u) {
+    let ox0 = (seg % blocks) * ${tw}u;
+    let r1 = seg / blocks;
+    let oy = r1 % OH;
+    let b = r1 / OH;
+    let dyRow = dyChannel + b * ui(${U.aStrides}u) + oy * ui(${U.aStrides + 2}u);
+${range(tw)
+  .map(
+    (t) =>
+      `    var g${t} = 0.0;\n    if (ox0 + ${t}u < OW) { g${t} = dy[dyRow + (ox0 + ${t}u) * ui(${U.aStrides + 3}u)]; }`,
+  )
+  .join('\n')}
     let iy0 = i32(oy * ${s.strideH}u) - usi(${U.padTop}u);
-    let ix0 = i32(ox * ${s.strideW}u) - usi(${U.padLeft}u);
+    let ix0 = i32(ox0 * ${s.strideW}u) - usi(${U.padLeft}u);
     let xBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + ci * ui(${U.bStrides + 1}u);
-${taps}
+${rows}
   }
 ${range(kk)
   .map((k) => `  red[${k}u * ${DEPTHWISE_WG}u + tid] = acc${k};`)
   .join('\n')}
   workgroupBarrier();
   for (var k = tid; k < ${kk}u; k += ${DEPTHWISE_WG}u) {
-    var s = 0.0;
-    for (var i = 0u; i < ${DEPTHWISE_WG}u; i++) { s += red[k * ${DEPTHWISE_WG}u + i]; }
-    out[(split * cOut + co) * ${kk}u + k] = s;
+    var sum = 0.0;
+    for (var i = 0u; i < ${DEPTHWISE_WG}u; i++) { sum += red[k * ${DEPTHWISE_WG}u + i]; }
+    out[(split * cOut + co) * ${kk}u + k] = sum;
   }
 }`;
   return { name: `conv2d_depthwise_dw_${shapeKey(s)}`, code, bindings: ['read', 'read', 'read_write'] };
