@@ -1,9 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { getEngine, init, memoryStats } from '../../engine/engine.js';
+import { tidy } from '../../scope.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { limitBindingBytes } from '../elementwise/binding-range.js';
+import { crossEntropy } from '../loss/cross-entropy.js';
+import { max } from '../reduce/minmax.js';
+import { softmax } from '../softmax/softmax.js';
 import { cpuBatchNorm } from './batch-norm.cpu.js';
 import { batchNorm, batchNorm2d } from './batch-norm.js';
 import '../../index.js';
@@ -113,6 +117,34 @@ describe('batchNorm2d', () => {
     results[0].forEach((want, k) => {
       assertClose(results[1][k], want, { rtol: 1e-4, atol: 1e-5 }, names[k]);
     });
+  });
+
+  it('leaves no tensors or bytes behind across training steps', async () => {
+    const shape = [2, 3, 4, 5];
+    const x = tensor(Float32Array.from(randomCpu(shape, 19).data), shape, { requiresGrad: true });
+    const w = tensor([1, 2, 3], [3], { requiresGrad: true });
+    const b = tensor([0, 0, 1], [3], { requiresGrad: true });
+    const rm = tensor([0, 0, 0], [3]);
+    const rv = tensor([1, 1, 1], [3]);
+    const target = tensor(new Int32Array(2 * 4 * 5).fill(1), [2, 4, 5]);
+    const step = () => {
+      // Batch norm, softmax, max along a dim (a gather's backward), broadcasting, cross entropy.
+      const loss = tidy(() => {
+        const p = softmax(batchNorm2d(x, rm, rv, w, b, { training: true }), 1);
+        return crossEntropy(p.add(max(p, 1, true).values), target);
+      });
+      loss.backward();
+      loss.dispose();
+      for (const t of [x, w, b]) t.zeroGrad();
+    };
+    step();
+    await getEngine().sync();
+    const after1 = memoryStats();
+    for (let i = 0; i < 3; i++) step();
+    await getEngine().sync();
+    const after4 = memoryStats();
+    expect(after4.liveTensors).toBe(after1.liveTensors);
+    expect(after4.bytesInUse).toBe(after1.bytesInUse);
   });
 
   it('rejects bad input with the tensor named', () => {
