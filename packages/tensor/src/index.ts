@@ -26,6 +26,9 @@ export { linear } from './ops/matmul/linear.js';
 export { matmul } from './ops/matmul/matmul.js';
 export { type BatchNormOptions, batchNorm, batchNorm2d } from './ops/norm/batch-norm.js';
 export { pad } from './ops/pad/pad.js';
+export { adaptiveAvgPool2d } from './ops/pool/adaptive-avg-pool2d.js';
+export { type AvgPool2dOptions, avgPool2d } from './ops/pool/avg-pool2d.js';
+export { maxPool2d, maxPool2dWithIndices } from './ops/pool/max-pool2d.js';
 export {
   defaultGenerator,
   Generator,
@@ -38,6 +41,7 @@ export { argmax, argmin, max, min, type ValuesIndices } from './ops/reduce/minma
 export { mean, sum, sumTo } from './ops/reduce/sum.js';
 export { moments, std, variance } from './ops/reduce/variance.js';
 export { logSoftmax, softmax } from './ops/softmax/softmax.js';
+export { type InterpolateMode, type InterpolateOptions, interpolate } from './ops/upsample/interpolate.js';
 export * from './ops/views.js';
 export { dispose, keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, numel } from './shape.js';
