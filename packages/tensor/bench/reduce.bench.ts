@@ -1,7 +1,8 @@
 // Reductions, softmax, cross entropy and batch norm on the current WebGPU adapter:
-// `npx tsx packages/tensor/bench/reduce.bench.ts`. Prints milliseconds per call and GB/s of the bytes each op must
-// read and write at least once; the batch-norm statistics row also runs the one-thread-per-channel layout (what a
-// naive reduction does) for comparison.
+// `npx tsx packages/tensor/bench/reduce.bench.ts`. Prints milliseconds per call, GB/s of the bytes each op must
+// read and write at least once, and this process's CPU milliseconds per call (on a software GPU, which runs in
+// this process, that figure stays meaningful when other work competes for the cores). The batch-norm statistics
+// row also runs the one-thread-per-channel layout (what a naive reduction does) for comparison.
 import { getEngine, init, type Tensor, tensor } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss/cross-entropy.js';
 import { batchNorm2d } from '../src/ops/norm/batch-norm.js';
@@ -25,14 +26,18 @@ async function time(name: string, bytes: number, run: () => Tensor | Tensor[] | 
   await engine.sync();
   let runs = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   while (performance.now() - start < 1500 || runs < 3) {
     dispose(run());
     await engine.sync();
     runs++;
   }
   const ms = (performance.now() - start) / runs;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
   console.log(
-    `${name.padEnd(52)} ${ms.toFixed(2).padStart(9)} ms ${(bytes / ms / 1e6).toFixed(2).padStart(8)} GB/s`,
+    `${name.padEnd(52)} ${ms.toFixed(2).padStart(9)} ms ${(bytes / ms / 1e6).toFixed(2).padStart(8)} GB/s` +
+      ` ${cpuMs.toFixed(2).padStart(9)} CPU ms`,
   );
 }
 

@@ -95,8 +95,13 @@ function kernelFor(spec: ReduceKernelSpec): Kernel {
 
 /** Elements one workgroup split covers at least (32 per thread), so the closing tree stays a small part of the work. */
 const ELEMENTS_PER_SPLIT = 8192;
-/** Enough workgroups in flight to fill a large GPU. */
-const TARGET_WORKGROUPS = 512;
+/**
+ * Enough workgroups in flight to fill a large GPU. A CPU adapter (lavapipe, SwiftShader) runs a few workgroups
+ * at a time, one per core, so there splitting further only adds trees and a second pass.
+ */
+function targetWorkgroups(): number {
+  return getEngine().gpu.info.isSoftware ? 16 : 512;
+}
 
 /**
  * How to lay a reduction out: a thread per output for short reductions, or for long ones whose outputs are
@@ -111,7 +116,7 @@ function layoutFor(
   if (nRed <= 64 || (redInnerStride !== 1 && nOut >= 2048)) return { layout: 'thread', splits: 1 };
   const splits = Math.min(
     Math.ceil(nRed / ELEMENTS_PER_SPLIT),
-    Math.ceil(TARGET_WORKGROUPS / nOut),
+    Math.ceil(targetWorkgroups() / nOut),
     REDUCE_WG,
   );
   return { layout: 'group', splits: Math.max(1, splits) };
