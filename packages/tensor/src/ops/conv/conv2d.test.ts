@@ -5,7 +5,7 @@ import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/i
 import { tensor } from '../creation.js';
 import { permute } from '../views.js';
 import { conv2dBackwardCpu, conv2dCpu } from './conv2d.cpu.js';
-import { conv2d } from './conv2d.js';
+import { conv2d, conv2dTuning } from './conv2d.js';
 import type { Conv2dOptions } from './params.js';
 import '../../index.js';
 
@@ -208,6 +208,53 @@ describe('conv2d on larger shapes against exact float64 gradients', () => {
       for (const t of [x, w, b, gBase, g, out]) t?.dispose();
     });
   }
+});
+
+describe('conv2d splits the batch when operands exceed a storage binding', () => {
+  // A 4 KiB binding limit makes these tiny tensors "too large", so every pass runs in windows of a few images
+  // bound at offsets that are not multiples of the binding alignment.
+  const cases: Case[] = [
+    { name: 'dense 3x3', x: [5, 3, 9, 8], w: [4, 3, 3, 3], bias: true, options: { padding: 1 } },
+    {
+      name: 'depthwise',
+      x: [5, 3, 9, 8],
+      w: [6, 1, 3, 3],
+      bias: true,
+      options: { groups: 3, stride: 2, padding: 1 },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      conv2dTuning.maxBindingBytes = 4096;
+      try {
+        const inputs = [randomCpu(c.x, 21), randomCpu(c.w, 22), randomCpu([c.w[0]], 23)];
+        await checkOp({
+          label: `${c.name} in batch chunks`,
+          inputs,
+          gpu: ([x, w, b]) => conv2d(x, w, b, c.options),
+          cpu: ([x, w, b]) => conv2dCpu(x, w, b, c.options),
+          forward: { rtol: 1e-5, atol: 1e-5 },
+          backward: { rtol: 1e-4, atol: 1e-4 },
+        });
+      } finally {
+        conv2dTuning.maxBindingBytes = null;
+      }
+    });
+  }
+  it('names the tensor when one image is too large', () => {
+    conv2dTuning.maxBindingBytes = 1024;
+    const x = tensor(new Float32Array(2 * 3 * 16 * 16), [2, 3, 16, 16]);
+    const w = tensor(new Float32Array(2 * 3 * 9), [2, 3, 3, 3]);
+    try {
+      expect(() => conv2d(x, w)).toThrow(
+        /one image of the input Tensor\(.*\) spans \d+ bytes, over the maxStorageBufferBindingSize of 1024/,
+      );
+    } finally {
+      conv2dTuning.maxBindingBytes = null;
+      x.dispose();
+      w.dispose();
+    }
+  });
 });
 
 describe('conv2d input checks', () => {

@@ -25,7 +25,10 @@ export const conv2dTuning: {
   /** 'auto': the direct kernels on software (CPU) adapters, workgroup-memory tiles elsewhere. */
   strategy: 'auto' | 'tiled' | 'direct';
   partialTarget: number;
+  /** Plans batch chunks for this binding size instead of the device's (tests use it on small tensors). */
+  maxBindingBytes: number | null;
 } = {
+  maxBindingBytes: null,
   tileOverride: null,
   directOverride: null,
   strategy: 'auto',
@@ -69,7 +72,7 @@ function uniforms(
   extra: Partial<Record<keyof typeof U, number>> = {},
   bias: Tensor | null = null,
 ): UniformValue[] {
-  const u: UniformValue[] = new Array<UniformValue>(U.nTileBase + 1).fill(0);
+  const u: UniformValue[] = new Array<UniformValue>(U.outOffset + 1).fill(0);
   u[U.batch] = g.batch;
   u[U.cIn] = g.cIn;
   u[U.h] = g.h;
@@ -102,35 +105,107 @@ function uniforms(
   return u;
 }
 
-/** A binding larger than the device allows cannot be split here (the engine binds whole buffers): say so. */
+/** The binding size conv2d plans with: the device's, unless a test lowers it to exercise batch chunking. */
+function bindingLimit(): number {
+  return conv2dTuning.maxBindingBytes ?? getEngine().maxBindingBytes;
+}
+
+/** Operands bound whole (weight, bias) must fit one binding. */
 function checkBindable(t: Tensor | null, what: string): void {
   if (!t) return;
-  const limit = getEngine().maxBindingBytes;
+  const limit = bindingLimit();
   if (t.storage.buffer.size > limit) {
     throw new RangeError(
-      `conv2d: ${what} ${t} occupies a ${t.storage.buffer.size}-byte buffer, over this device's ` +
-        `maxStorageBufferBindingSize of ${limit} bytes; run it in smaller batches`,
+      `conv2d: ${what} ${t} occupies a ${t.storage.buffer.size}-byte buffer, over the ` +
+        `maxStorageBufferBindingSize of ${limit} bytes`,
     );
   }
 }
 
 function allocate(shape: number[], what: string): Tensor {
   const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-  const limit = getEngine().maxBindingBytes;
+  const limit = bindingLimit();
   if (bytes > limit) {
     throw new RangeError(
-      `conv2d: the ${what} [${shape}] would take ${bytes} bytes, over this device's maxStorageBufferBindingSize ` +
-        `of ${limit} bytes; run it in smaller batches`,
+      `conv2d: the ${what} [${shape}] would take ${bytes} bytes, over the maxStorageBufferBindingSize ` +
+        `of ${limit} bytes`,
     );
   }
   return Tensor.empty(shape, 'float32');
+}
+
+/** Bytes spanned by `images` consecutive images of a 4-D operand. */
+function spanBytes(t: Tensor, images: number): number {
+  let extent = 1;
+  for (let d = 1; d < 4; d++) extent += (t.shape[d] - 1) * t.strides[d];
+  return ((images - 1) * t.strides[0] + extent) * 4;
+}
+
+/** A window of an operand's buffer holding some images, and where its first element sits in that window. */
+interface Window {
+  binding: GPUBuffer | GPUBufferBinding;
+  offset: number;
+}
+
+function windowOf(t: Tensor, first: number, images: number, whole: boolean): Window {
+  if (whole) return { binding: t.storage.buffer, offset: t.offset };
+  const align = getEngine().device.limits.minStorageBufferOffsetAlignment;
+  const start = (t.offset + first * t.strides[0]) * 4;
+  const base = start - (start % align);
+  const size = Math.min(
+    t.storage.buffer.size - base,
+    Math.ceil((start - base + spanBytes(t, images)) / 4) * 4,
+  );
+  return { binding: { buffer: t.storage.buffer, offset: base, size }, offset: (start - base) / 4 };
+}
+
+/**
+ * Runs `launch` over the batch in chunks whose images fit one storage binding in every batched operand (a B4-UNet
+ * activation at batch 8 × 512² is larger than the 128 MiB some devices bind). With everything small enough, that
+ * is one launch over whole buffers.
+ */
+/** The most images per launch such that each batched operand's window fits one storage binding. */
+function imagesPerLaunch(g: ConvGeometry, batched: [Tensor, string][]): number {
+  const limit = bindingLimit();
+  let per = g.batch;
+  if (batched.every(([t]) => t.storage.buffer.size <= limit)) return per;
+  const slack = getEngine().device.limits.minStorageBufferOffsetAlignment;
+  for (const [t, what] of batched) {
+    const one = spanBytes(t, 1) + slack;
+    if (one > limit) {
+      throw new RangeError(
+        `conv2d: one image of the ${what} ${t} spans ${one} bytes, over the maxStorageBufferBindingSize of ` +
+          `${limit} bytes; use smaller images`,
+      );
+    }
+    if (t.strides[0] > 0) per = Math.min(per, Math.floor((limit - one) / (t.strides[0] * 4)) + 1);
+  }
+  return per;
+}
+
+function forEachBatchChunk(
+  g: ConvGeometry,
+  batched: [Tensor, string][],
+  launch: (windows: Window[], chunk: ConvGeometry, index: number) => void,
+): void {
+  const per = imagesPerLaunch(g, batched);
+  const whole = per >= g.batch;
+  let index = 0;
+  for (let first = 0; first < g.batch; first += per, index++) {
+    const images = Math.min(per, g.batch - first);
+    launch(
+      batched.map(([t]) => windowOf(t, first, images, whole)),
+      { ...g, batch: images },
+      index,
+    );
+  }
 }
 
 /** Dispatches an implicit GEMM, in several launches when there are more column tiles than one dimension allows. */
 function runGemm(
   mode: GemmMode,
   g: ConvGeometry,
-  buffers: GPUBuffer[],
+  buffers: (GPUBuffer | GPUBufferBinding)[],
   u: UniformValue[],
   dims: { m: number; n: number; k: number; z: number },
   hasBias: boolean,
@@ -201,118 +276,170 @@ function dwKey(s: DepthwiseShape): string {
 }
 
 function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
-  const out = allocate([g.batch, g.cOut, g.oh, g.ow], 'output');
+  const out = Tensor.empty([g.batch, g.cOut, g.oh, g.ow], 'float32');
   if (out.numel() === 0) return out;
-  const buffers = [weight.storage.buffer, x.storage.buffer];
-  if (bias) buffers.push(bias.storage.buffer);
-  buffers.push(out.storage.buffer);
-  if (isDepthwise(g)) {
-    const s = depthwiseShape(g);
-    const kernel = cached(`dw:${dwKey(s)}:${bias !== null}`, () => depthwiseForwardKernel(s, bias !== null));
-    const items = g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
-    getEngine().dispatch(kernel, buffers, uniforms(g, weight, x, { n: items }, bias), [
-      Math.ceil(items / DEPTHWISE_WG),
-      g.cOut,
-      g.batch,
-    ]);
-    return out;
-  }
-  const k = g.cInG * g.kh * g.kw;
-  runGemm(
-    'forward',
+  const depthwise = isDepthwise(g);
+  forEachBatchChunk(
     g,
-    buffers,
-    uniforms(g, weight, x, {}, bias),
-    { m: g.cOutG, n: g.batch * g.oh * g.ow, k, z: g.groups },
-    bias !== null,
+    [
+      [x, 'input'],
+      [out, 'output'],
+    ],
+    ([xw, ow], c) => {
+      const buffers = [weight.storage.buffer, xw.binding];
+      if (bias) buffers.push(bias.storage.buffer);
+      buffers.push(ow.binding);
+      const at = { bOffset: xw.offset, outOffset: ow.offset };
+      if (depthwise) {
+        const s = depthwiseShape(c);
+        const kernel = cached(`dw:${dwKey(s)}:${bias !== null}`, () =>
+          depthwiseForwardKernel(s, bias !== null),
+        );
+        const items = c.oh * Math.ceil(c.ow / DEPTHWISE_ROW);
+        getEngine().dispatch(kernel, buffers, uniforms(c, weight, x, { n: items, ...at }, bias), [
+          Math.ceil(items / DEPTHWISE_WG),
+          c.cOut,
+          c.batch,
+        ]);
+        return;
+      }
+      runGemm(
+        'forward',
+        c,
+        buffers,
+        uniforms(c, weight, x, at, bias),
+        { m: c.cOutG, n: c.batch * c.oh * c.ow, k: c.cInG * c.kh * c.kw, z: c.groups },
+        bias !== null,
+      );
+    },
   );
   return out;
 }
 
 /** dL/dx: the transposed convolution of dy with the weight. */
 export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
-  const dx = allocate([g.batch, g.cIn, g.h, g.w], 'input gradient');
+  const dx = Tensor.empty([g.batch, g.cIn, g.h, g.w], 'float32');
   if (dx.numel() === 0) return dx;
-  const buffers = [weight.storage.buffer, dy.storage.buffer, dx.storage.buffer];
-  if (isDepthwise(g)) {
-    const s = depthwiseShape(g);
-    const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
-    const items = g.h * Math.ceil(g.w / DEPTHWISE_ROW);
-    getEngine().dispatch(kernel, buffers, uniforms(g, weight, dy, { n: items }), [
-      Math.ceil(items / DEPTHWISE_WG),
-      g.cIn,
-      g.batch,
-    ]);
-    return dx;
-  }
-  runGemm(
-    'gradInput',
+  const depthwise = isDepthwise(g);
+  forEachBatchChunk(
     g,
-    buffers,
-    uniforms(g, weight, dy),
-    { m: g.cInG, n: g.batch * g.h * g.w, k: g.cOutG * g.kh * g.kw, z: g.groups },
-    false,
+    [
+      [dy, 'output gradient'],
+      [dx, 'input gradient'],
+    ],
+    ([dyw, dxw], c) => {
+      const buffers = [weight.storage.buffer, dyw.binding, dxw.binding];
+      const at = { bOffset: dyw.offset, outOffset: dxw.offset };
+      if (depthwise) {
+        const s = depthwiseShape(c);
+        const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
+        const items = c.h * Math.ceil(c.w / DEPTHWISE_ROW);
+        getEngine().dispatch(kernel, buffers, uniforms(c, weight, dy, { n: items, ...at }), [
+          Math.ceil(items / DEPTHWISE_WG),
+          c.cIn,
+          c.batch,
+        ]);
+        return;
+      }
+      runGemm(
+        'gradInput',
+        c,
+        buffers,
+        uniforms(c, weight, dy, at),
+        { m: c.cInG, n: c.batch * c.h * c.w, k: c.cOutG * c.kh * c.kw, z: c.groups },
+        false,
+      );
+    },
   );
   return dx;
 }
 
-/** dL/dweight: a reduction over every output pixel of the batch, split into chunks that run in parallel. */
+/**
+ * dL/dweight: a reduction over every output pixel of the batch, split into `splits` chunks per batch chunk that
+ * run in parallel and are added at the end. Every launch writes all its `splits` slabs (zeros past its pixels).
+ */
 export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
   const shape = [g.cOut, g.cInG, g.kh, g.kw];
-  const pixels = g.batch * g.oh * g.ow;
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (g.batch * g.oh * g.ow === 0) return zerosOf(shape);
+  const batched: [Tensor, string][] = [
+    [dy, 'output gradient'],
+    [x, 'input'],
+  ];
+  const images = Math.min(g.batch, imagesPerLaunch(g, batched));
+  const chunks = Math.ceil(g.batch / images);
   const engine = getEngine();
   if (isDepthwise(g)) {
     const s = depthwiseShape(g);
-    const segments = g.batch * g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
+    const segments = images * g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);
     const splits = splitCount(segments, g.cOut, 2 * DEPTHWISE_WG);
     const chunk = Math.ceil(segments / splits);
-    const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
+    const slabs = chunks * splits;
+    const partial = allocate(slabs === 1 ? shape : [slabs, ...shape], 'weight gradient partials');
     const kernel = cached(`dwdw:${dwKey(s)}`, () => depthwiseGradWeightKernel(s));
-    engine.dispatch(
-      kernel,
-      [dy.storage.buffer, x.storage.buffer, partial.storage.buffer],
-      uniforms(g, dy, x, { kChunk: chunk }),
-      [g.cOut, splits],
-    );
-    return reducePartials(partial, splits, shape);
+    forEachBatchChunk(g, batched, ([dyw, xw], c, index) => {
+      engine.dispatch(
+        kernel,
+        [dyw.binding, xw.binding, partial.storage.buffer],
+        uniforms(c, dy, x, {
+          kChunk: chunk,
+          aOffset: dyw.offset,
+          bOffset: xw.offset,
+          outOffset: index * splits * size,
+        }),
+        [c.cOut, splits],
+      );
+    });
+    return reducePartials(partial, slabs, shape);
   }
   const m = g.cOutG;
   const n = g.cInG * g.kh * g.kw;
+  const pixels = images * g.oh * g.ow;
   const tile = chooseTile(m);
   const blocks = Math.ceil(m / (tile.wgY * tile.tm)) * Math.ceil(n / (tile.wgX * tile.tn)) * g.groups;
   let splits = splitCount(pixels, blocks, 16 * tile.tk);
   const chunk = Math.ceil(pixels / splits / tile.tk) * tile.tk;
   splits = Math.ceil(pixels / chunk);
-  const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
-  if (pixels === 0) {
-    partial.dispose();
-    return zerosOf(shape);
-  }
-  runGemm(
-    'gradWeight',
-    g,
-    [dy.storage.buffer, x.storage.buffer, partial.storage.buffer],
-    uniforms(g, dy, x, { kChunk: chunk }),
-    { m, n, k: pixels, z: g.groups * splits },
-    false,
-  );
-  return reducePartials(partial, splits, shape);
+  const slabs = chunks * splits;
+  const partial = allocate(slabs === 1 ? shape : [slabs, ...shape], 'weight gradient partials');
+  forEachBatchChunk(g, batched, ([dyw, xw], c, index) => {
+    runGemm(
+      'gradWeight',
+      c,
+      [dyw.binding, xw.binding, partial.storage.buffer],
+      uniforms(c, dy, x, {
+        kChunk: chunk,
+        aOffset: dyw.offset,
+        bOffset: xw.offset,
+        outOffset: index * splits * size,
+      }),
+      { m, n, k: c.batch * c.oh * c.ow, z: g.groups * splits },
+      false,
+    );
+  });
+  return reducePartials(partial, slabs, shape);
 }
 
 /** dL/dbias: dy summed over batch and pixels, in parallel chunks per channel. */
 export function conv2dGradBias(dy: Tensor, g: ConvGeometry): Tensor {
-  const pixels = g.batch * g.oh * g.ow;
-  if (pixels === 0) return zerosOf([g.cOut]);
+  if (g.batch * g.oh * g.ow === 0) return zerosOf([g.cOut]);
+  const batched: [Tensor, string][] = [[dy, 'output gradient']];
+  const images = Math.min(g.batch, imagesPerLaunch(g, batched));
+  const chunks = Math.ceil(g.batch / images);
+  const pixels = images * g.oh * g.ow;
   const splits = splitCount(pixels, g.cOut, 4 * REDUCE_WG);
   const chunk = Math.ceil(pixels / splits);
-  const partial = Tensor.empty(splits === 1 ? [g.cOut] : [splits, g.cOut], 'float32');
-  getEngine().dispatch(
-    biasGradKernel,
-    [dy.storage.buffer, partial.storage.buffer],
-    uniforms(g, dy, null, { kChunk: chunk }),
-    [g.cOut, splits],
-  );
-  return reducePartials(partial, splits, [g.cOut]);
+  const slabs = chunks * splits;
+  const partial = Tensor.empty(slabs === 1 ? [g.cOut] : [slabs, g.cOut], 'float32');
+  forEachBatchChunk(g, batched, ([dyw], c, index) => {
+    getEngine().dispatch(
+      biasGradKernel,
+      [dyw.binding, partial.storage.buffer],
+      uniforms(c, dy, null, { kChunk: chunk, aOffset: dyw.offset, outOffset: index * splits * g.cOut }),
+      [c.cOut, splits],
+    );
+  });
+  return reducePartials(partial, slabs, [g.cOut]);
 }
 
 function zerosOf(shape: number[]): Tensor {
@@ -320,11 +447,12 @@ function zerosOf(shape: number[]): Tensor {
   return Tensor.fromData(new Float32Array(n), shape);
 }
 
-function checkOperand(t: Tensor, what: string): void {
+function checkOperand(t: Tensor, what: string, batched: boolean): void {
   t.assertAlive();
   if (t.dtype !== 'float32')
     throw new TypeError(`conv2d: ${what} ${t} is ${t.dtype}; conv2d computes in float32`);
-  checkBindable(t, what);
+  // Batched operands are split into windows that fit; weight and bias are bound whole.
+  if (!batched) checkBindable(t, what);
 }
 
 /**
@@ -339,9 +467,9 @@ export function conv2d(
   bias: Tensor | null = null,
   options: Conv2dOptions = {},
 ): Tensor {
-  checkOperand(x, 'input');
-  checkOperand(weight, 'weight');
-  if (bias) checkOperand(bias, 'bias');
+  checkOperand(x, 'input', true);
+  checkOperand(weight, 'weight', false);
+  if (bias) checkOperand(bias, 'bias', false);
   const g = convGeometry(x.shape, weight.shape, bias?.shape ?? null, options);
   const out = forward(x, weight, bias, g);
   return recordOp(
@@ -349,7 +477,6 @@ export function conv2d(
     out,
     [x, weight, bias],
     (dy, [xs, ws], needs) => {
-      checkBindable(dy, 'output gradient');
       return [
         needs[0] ? conv2dGradInput(dy, ws, g) : null,
         needs[1] ? conv2dGradWeight(dy, xs, g) : null,

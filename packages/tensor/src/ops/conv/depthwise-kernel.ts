@@ -94,7 +94,7 @@ ${range(tw)
 ${rows}
   let o = ((b * cOut + co) * OH + oy) * OW + ox0;
 ${range(tw)
-  .map((t) => `  if (ox0 + ${t}u < OW) { out[o + ${t}u] = acc${t}; }`)
+  .map((t) => `  if (ox0 + ${t}u < OW) { out[ui(${U.outOffset}u) + o + ${t}u] = acc${t}; }`)
   .join('\n')}
 }`;
   return {
@@ -166,7 +166,7 @@ ${taps}
   }
   let o = ((b * cIn + ci) * H + iy) * W + ix0;
 ${range(tw)
-  .map((t) => `  if (ix0 + ${t}u < W) { out[o + ${t}u] = acc${t}; }`)
+  .map((t) => `  if (ix0 + ${t}u < W) { out[ui(${U.outOffset}u) + o + ${t}u] = acc${t}; }`)
   .join('\n')}
 }`;
   return { name: `conv2d_depthwise_dx_${shapeKey(s)}`, code, bindings: ['read', 'read', 'read_write'] };
@@ -258,7 +258,7 @@ ${range(kk)
   for (var k = tid; k < ${kk}u; k += ${DEPTHWISE_WG}u) {
     var sum = 0.0;
     for (var i = 0u; i < ${DEPTHWISE_WG}u; i++) { sum += red[k * ${DEPTHWISE_WG}u + i]; }
-    out[(split * cOut + co) * ${kk}u + k] = sum;
+    out[ui(${U.outOffset}u) + (split * cOut + co) * ${kk}u + k] = sum;
   }
 }`;
   return { name: `conv2d_depthwise_dw_${shapeKey(s)}`, code, bindings: ['read', 'read', 'read_write'] };

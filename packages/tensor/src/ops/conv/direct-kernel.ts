@@ -115,7 +115,10 @@ ${fmas}
       const ch = `g * OWN_G + m0 + ${i}u`;
       const b = bias ? ` + bias[ui(${U.biasOffset}u) + (${ch}) * ui(${U.biasStride}u)]` : '';
       const lines = range(t.tn)
-        .map((j) => `    if (ok${j}) { out[(b${j} * OWN_TOTAL + ${ch}) * OWN_HW + p${j}] = c${i}_${j}${b}; }`)
+        .map(
+          (j) =>
+            `    if (ok${j}) { out[ui(${U.outOffset}u) + (b${j} * OWN_TOTAL + ${ch}) * OWN_HW + p${j}] = c${i}_${j}${b}; }`,
+        )
         .join('\n');
       return `  if (m0 + ${i}u < M) {\n${lines}\n  }`;
     })

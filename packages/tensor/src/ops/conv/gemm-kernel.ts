@@ -52,6 +52,8 @@ export const U = {
   biasOffset: 30,
   biasStride: 31,
   nTileBase: 32,
+  /** Element offset of the output in its binding (batch chunks bind a window of a larger buffer). */
+  outOffset: 33,
 } as const;
 
 export function tileKey(t: GemmTile): string {
@@ -165,7 +167,7 @@ ${range(t.tm)
       `  let mi${i} = m0 + ty + ${i * t.wgY}u;\n  let ch${i} = g * ui(${U.cOutG}u) + min(mi${i}, M - 1u);\n  let bias${i} = ${hasBias ? `bias[ui(${U.biasOffset}u) + ch${i} * ui(${U.biasStride}u)]` : '0.0'};`,
   )
   .join('\n')}
-${stores(t, (i, j) => `  if (mi${i} < M && nj${j} < N) { out[o${j} + ch${i} * OHW] = c${i}_${j} + bias${i}; }`)}`,
+${stores(t, (i, j) => `  if (mi${i} < M && nj${j} < N) { out[ui(${U.outOffset}u) + o${j} + ch${i} * OHW] = c${i}_${j} + bias${i}; }`)}`,
     };
   }
   if (mode === 'gradInput') {
@@ -220,7 +222,7 @@ ${range(t.tn)
 ${range(t.tm)
   .map((i) => `  let mi${i} = m0 + ty + ${i * t.wgY}u;\n  let ch${i} = g * ui(${U.cInG}u) + mi${i};`)
   .join('\n')}
-${stores(t, (i, j) => `  if (mi${i} < M && nj${j} < N) { out[o${j} + ch${i} * HW] = c${i}_${j}; }`)}`,
+${stores(t, (i, j) => `  if (mi${i} < M && nj${j} < N) { out[ui(${U.outOffset}u) + o${j} + ch${i} * HW] = c${i}_${j}; }`)}`,
     };
   }
   // gradWeight: both tiles are loaded with a fixed k (an output pixel) per thread, decomposed once per k tile.
@@ -266,7 +268,7 @@ ${range(rb)
   )
   .join('\n')}`,
     store: `
-  let outBase = split * ui(${U.cOut}u) * N;
+  let outBase = ui(${U.outOffset}u) + split * ui(${U.cOut}u) * N;
 ${range(t.tn)
   .map((j) => `  let nj${j} = n0 + tx + ${j * t.wgX}u;`)
   .join('\n')}

@@ -55,6 +55,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (tid < half) { red[tid] += red[tid + half]; }
     workgroupBarrier();
   }
-  if (tid == 0u) { out[split * ui(${U.cOut}u) + co] = red[0]; }
+  if (tid == 0u) { out[ui(${U.outOffset}u) + split * ui(${U.cOut}u) + co] = red[0]; }
 }`,
 };
