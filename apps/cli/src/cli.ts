@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerCrop } from './commands/crop.js';
 import { registerDemo } from './commands/demo.js';
+import { registerForward } from './commands/forward.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMerge } from './commands/merge.js';
@@ -48,6 +49,7 @@ export function createProgram(context: CommandContext): Command {
   registerTrain(program, context);
   registerPredict(program, context);
   registerMerge(program, context);
+  registerForward(program, context);
   registerDemo(program, context);
   registerBench(program, context);
   return program;

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertCliBuilt, runBuiltCli, sharedData } from '../testing/built-cli.js';
+import { assertCliBuilt, pngSize, runBuiltCli, sharedData } from '../testing/built-cli.js';
 
 const LONG = 15 * 60_000;
 const vanderbilt = join(sharedData, 'hubmap-vanderbilt');
@@ -66,7 +66,7 @@ describe('the pipeline end to end', () => {
         '--tile',
         '64',
         '--downscale',
-        '8',
+        '16',
         '--random-tiles',
         '2',
         '--validation',
@@ -100,6 +100,17 @@ describe('the pipeline end to end', () => {
       );
       expect(scored.images).toHaveLength(2);
 
+      // One tile through the model: probabilities in [0, 1] and a PNG of the tile's size.
+      const probabilities = join(dir, 'p.png');
+      const fwd = JSON.parse(
+        ok(['forward', '--model', join(run, 'model.safetensors'), '--image', join(vanderbilt, 'test', 'fb907bb18.tiff'),
+          '--x', '1024', '--y', '512', '--out', probabilities, '--json']).stdout,
+      );
+      expect(fwd.tile).toBe(64);
+      expect(fwd.mean).toBeGreaterThanOrEqual(0);
+      expect(fwd.max).toBeLessThanOrEqual(1);
+      expect(pngSize(readFileSync(probabilities))).toEqual({ width: 64, height: 64 });
+
       // Run again on the same output: every slide is already done and the submission is the same.
       const again = runBuiltCli([...args, '--out', submission], {}, LONG);
       expect(again.stderr).toContain('already done');
@@ -132,7 +143,7 @@ describe('the pipeline end to end', () => {
         '--tile',
         '64',
         '--downscale',
-        '8',
+        '16',
         '--random-tiles',
         '2',
         '--validation',
