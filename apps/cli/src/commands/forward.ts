@@ -1,21 +1,24 @@
-import { IMAGENET_MEAN, IMAGENET_STD, loadSegmentationModel } from '@nephron/hubmap';
+import { IMAGENET_MEAN, IMAGENET_STD, loadSegmentationModel, type ModelInfo } from '@nephron/hubmap';
 import { encodePng, openTiff, readRegion } from '@nephron/io';
-import { keep, noGrad, tensor, tidy } from '@nephron/tensor';
+import { loadSafetensors, saveSafetensors } from '@nephron/nn';
+import { keep, noGrad, type Tensor, tensor, tidy } from '@nephron/tensor';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { openEngine } from '../engine.js';
 import { readFileBytes } from '../host/files.js';
 import { ExitCode, type Host } from '../host/host.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeInt, positiveInt, positiveNumber, UsageError } from './options.js';
 
 export interface ForwardOptions {
-  model: string;
-  image: string;
+  weights: string;
+  input?: string;
+  image?: string;
   x: string;
   y: string;
+  arch?: string;
   downscale?: string;
   tile?: string;
-  encoder?: string;
+  train?: boolean;
   out?: string;
   json?: boolean;
 }
@@ -23,38 +26,133 @@ export interface ForwardOptions {
 export function registerForward(program: Command, context: CommandContext): void {
   program
     .command('forward')
-    .description('run a model on one tile of a slide: glomerulus probabilities as a PNG and numbers')
-    .requiredOption('--model <file>', 'model.safetensors')
-    .requiredOption('--image <file>', 'a slide (TIFF)')
-    .option('--x <px>', 'left edge of the tile, full-resolution pixels', '0')
-    .option('--y <px>', 'top edge of the tile, full-resolution pixels', '0')
-    .option('--downscale <s>', "override the model's training scale")
-    .option('--tile <px>', "override the model's tile size")
-    .option('--encoder <name>', 'encoder, for state dicts that do not say')
-    .option('--out <png>', 'write the probability map (0..255) as a grey PNG')
-    .option('--json', 'print { mean, max, positiveFraction, probabilities? } as JSON')
+    .description('run a UNet on an input tensor (to check a converted checkpoint) or on one tile of a slide')
+    .option('--weights <file>', 'UNet weights (safetensors with smp keys, e.g. model.safetensors from train)')
+    .option('--model <file>', 'the same as --weights')
+    .option('--input <file>', 'safetensors holding `input`: N×3×H×W float32, H and W multiples of 32')
+    .option('--image <file>', 'or: a slide (TIFF); one model-sized tile at --x, --y is run')
+    .option('--x <px>', 'with --image: left edge of the tile, full-resolution pixels', '0')
+    .option('--y <px>', 'with --image: top edge of the tile, full-resolution pixels', '0')
+    .option('--arch <name>', 'encoder, when the file does not say (default: read from the keys)')
+    .option('--downscale <s>', "with --image: override the model's training scale")
+    .option('--tile <px>', "with --image: override the model's tile size")
+    .option('--train', 'run in training mode (batch statistics), as model.train() in PyTorch')
+    .option(
+      '--out <file>',
+      'with --input: safetensors with `logits`; with --image: the probability map as a PNG',
+    )
+    .option('--json', 'print statistics of the output as JSON')
     .addHelpText(
       'after',
       [
         '',
         'Examples:',
-        '  $ nephron forward --model run/model.safetensors --image slide.tiff --x 4096 --y 2048 --out p.png',
-        '  $ nephron forward --model run/model.safetensors --image slide.tiff --json | jq .positiveFraction',
+        '  $ nephron forward --weights smp-b4.safetensors --input x.safetensors --out y.safetensors',
+        '  $ nephron forward --weights run/model.safetensors --image slide.tiff --x 4096 --y 2048 --out p.png',
+        '',
+        'With --input, compare `logits` with PyTorch: smp.Unet("efficientnet-b4", classes=2)(input).',
       ].join('\n'),
     )
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts();
+      if (o.model && !o.weights) cmd.setOptionValue('weights', o.model);
+    })
     .action(async (options: ForwardOptions) => context.setExitCode(await forward(context.host, options)));
 }
 
+function stats(values: Float32Array, threshold?: number) {
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let positive = 0;
+  for (const v of values) {
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (threshold !== undefined && v >= threshold) positive++;
+  }
+  return {
+    mean: sum / values.length,
+    min,
+    max,
+    ...(threshold === undefined ? {} : { positiveFraction: positive / values.length }),
+  };
+}
+
 export async function forward(host: Host, options: ForwardOptions): Promise<ExitCode> {
+  if (!options.weights) throw new UsageError('--weights is required');
+  if (!!options.input === !!options.image)
+    throw new UsageError('give exactly one of --input (a tensor file) or --image (a slide)');
   await openEngine(host);
-  const { model, info } = loadSegmentationModel(await readFileBytes(host.files, options.model), options.model, {
-    ...(options.encoder ? { encoder: options.encoder } : {}),
-    ...(options.downscale ? { downscale: positiveNumber('--downscale', options.downscale) } : {}),
-    ...(options.tile ? { tile: positiveInt('--tile', options.tile) } : {}),
-  });
-  const s = options.downscale ? positiveNumber('--downscale', options.downscale) : info.downscale;
-  const tile = options.tile ? positiveInt('--tile', options.tile) : info.tile;
-  const file = await openTiff(await host.files.open(options.image));
+  const fallback: Partial<ModelInfo> = {
+    ...(options.arch ? { encoder: options.arch } : {}),
+    ...(options.downscale
+      ? { downscale: positiveNumber('--downscale', options.downscale) }
+      : { downscale: 1 }),
+    ...(options.tile ? { tile: positiveInt('--tile', options.tile) } : { tile: 256 }),
+  };
+  const { model, info } = loadSegmentationModel(
+    await readFileBytes(host.files, options.weights),
+    options.weights,
+    fallback,
+  );
+  if (options.train) model.train();
+  try {
+    return options.input
+      ? await forwardTensor(host, options, model)
+      : await forwardTile(host, options, model, info);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function forwardTensor(
+  host: Host,
+  options: ForwardOptions,
+  model: ReturnType<typeof loadSegmentationModel>['model'],
+) {
+  const path = options.input!;
+  const { tensors } = loadSafetensors(await readFileBytes(host.files, path), path);
+  const input = tensors.get('input');
+  try {
+    if (!input)
+      throw new UsageError(
+        `${path}: holds no tensor named "input" (it has ${[...tensors.keys()].join(', ') || 'none'})`,
+      );
+    const [n, c, h, w] = input.shape;
+    if (input.ndim !== 4 || c !== 3 || h % 32 !== 0 || w % 32 !== 0 || input.dtype !== 'float32') {
+      throw new UsageError(
+        `${path}: "input" must be N×3×H×W float32 with H and W multiples of 32, got [${input.shape}] ${input.dtype}`,
+      );
+    }
+    const logits = noGrad(() => tidy(() => keep(model.forward(input).contiguous())));
+    try {
+      if (options.out) await host.files.write(options.out, await saveSafetensors({ logits }));
+      const s = stats((await logits.toArray()) as Float32Array);
+      const summary = { shape: logits.shape, ...s, n };
+      host.stdout.write(
+        options.json
+          ? `${JSON.stringify(summary, null, 2)}\n`
+          : `logits [${logits.shape}]: mean ${s.mean.toFixed(6)}, min ${s.min.toFixed(6)}, max ${s.max.toFixed(6)}\n`,
+      );
+    } finally {
+      logits.dispose();
+    }
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return ExitCode.ok;
+}
+
+async function forwardTile(
+  host: Host,
+  options: ForwardOptions,
+  model: ReturnType<typeof loadSegmentationModel>['model'],
+  info: ModelInfo,
+) {
+  const s = info.downscale;
+  const tile = info.tile;
+  const file = await openTiff(await host.files.open(options.image!));
   let rgb: Uint8Array;
   try {
     const region = await readRegion(file, {
@@ -71,26 +169,23 @@ export async function forward(host: Host, options: ForwardOptions): Promise<Exit
   }
   const input = new Float32Array(3 * tile * tile);
   for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < tile * tile; i++) input[c * tile * tile + i] = (rgb[i * 3 + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+    for (let i = 0; i < tile * tile; i++)
+      input[c * tile * tile + i] = (rgb[i * 3 + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
   }
-  const probs = noGrad(() =>
-    tidy(() => {
-      const logits = model.forward(tensor(input, [1, 3, tile, tile]));
-      return keep(logits.softmax(1).narrow(1, 1, 1).contiguous());
-    }),
+  const probs: Tensor = noGrad(() =>
+    tidy(() =>
+      keep(
+        model
+          .forward(tensor(input, [1, 3, tile, tile]))
+          .softmax(1)
+          .narrow(1, 1, 1)
+          .contiguous(),
+      ),
+    ),
   );
   const p = (await probs.toArray()) as Float32Array;
   probs.dispose();
-  model.dispose();
-  let sum = 0;
-  let max = 0;
-  let positive = 0;
-  for (const v of p) {
-    sum += v;
-    if (v > max) max = v;
-    if (v >= info.threshold) positive++;
-  }
-  const result = { tile, downscale: s, mean: sum / p.length, max, positiveFraction: positive / p.length };
+  const result = { tile, downscale: s, ...stats(p, info.threshold) };
   if (options.out) {
     const grey = Uint8Array.from(p, (v) => Math.round(v * 255));
     await host.files.write(options.out, encodePng({ data: grey, width: tile, height: tile, channels: 1 }));
@@ -98,7 +193,7 @@ export async function forward(host: Host, options: ForwardOptions): Promise<Exit
   host.stdout.write(
     options.json
       ? `${JSON.stringify(result, null, 2)}\n`
-      : `tile ${tile}² at 1/${s}: mean probability ${result.mean.toFixed(4)}, max ${max.toFixed(4)}, ${(result.positiveFraction * 100).toFixed(2)}% above ${info.threshold}\n`,
+      : `tile ${tile}² at 1/${s}: mean probability ${result.mean.toFixed(4)}, max ${result.max.toFixed(4)}, ${((result.positiveFraction ?? 0) * 100).toFixed(2)}% above ${info.threshold}\n`,
   );
   return ExitCode.ok;
 }

@@ -103,8 +103,20 @@ describe('the pipeline end to end', () => {
       // One tile through the model: probabilities in [0, 1] and a PNG of the tile's size.
       const probabilities = join(dir, 'p.png');
       const fwd = JSON.parse(
-        ok(['forward', '--model', join(run, 'model.safetensors'), '--image', join(vanderbilt, 'test', 'fb907bb18.tiff'),
-          '--x', '1024', '--y', '512', '--out', probabilities, '--json']).stdout,
+        ok([
+          'forward',
+          '--weights',
+          join(run, 'model.safetensors'),
+          '--image',
+          join(vanderbilt, 'test', 'fb907bb18.tiff'),
+          '--x',
+          '1024',
+          '--y',
+          '512',
+          '--out',
+          probabilities,
+          '--json',
+        ]).stdout,
       );
       expect(fwd.tile).toBe(64);
       expect(fwd.mean).toBeGreaterThanOrEqual(0);
