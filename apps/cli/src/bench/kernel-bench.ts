@@ -1,4 +1,14 @@
-import { conv2d, keep, matmul, randn, type Tensor, tidy } from '@nephron/tensor';
+import {
+  conv2d,
+  conv2dGradInput,
+  conv2dGradWeight,
+  convGeometry,
+  keep,
+  matmul,
+  randn,
+  type Tensor,
+  tidy,
+} from '@nephron/tensor';
 import { loadTfjs, type Tfjs } from './tfjs.js';
 import { syncOurs, timeGpu } from './timing.js';
 
@@ -88,26 +98,19 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
   for (const c of CONV_CASES) {
     const flops = convFlops(c);
     const pad = (c.k - 1) / 2;
-    const x = randn([c.n, c.c, c.h, c.w]).requiresGrad_();
-    const w = randn([c.cout, c.c / c.groups, c.k, c.k]).requiresGrad_();
-    const conv = () => conv2d(x, w, null, { padding: pad, groups: c.groups });
-    const ours = await timeOurs(conv);
+    const x = randn([c.n, c.c, c.h, c.w]);
+    const w = randn([c.cout, c.c / c.groups, c.k, c.k]);
+    const options = { padding: pad, groups: c.groups };
+    const ours = await timeOurs(() => conv2d(x, w, null, options));
     const theirs = tf ? await tf.time(() => tf.conv2d(c), minMs) : null;
     add(row(`${c.name} forward`, flops, ours.ms, theirs));
-    // Backward rows time one gradient at a time: the forward graph is rebuilt each run, so subtract its time.
+    // The backward kernels are timed directly, one gradient each, as autograd calls them.
     const dy = randn([c.n, c.cout, c.h, c.w]);
-    for (const target of ['input', 'weight'] as const) {
-      x.requiresGrad = target === 'input';
-      w.requiresGrad = target === 'weight';
-      const leaf = target === 'input' ? x : w;
-      const both = await timeOurs(() => {
-        leaf.zeroGrad();
-        conv().backward(dy);
-        return leaf.grad!.detach();
-      });
-      leaf.zeroGrad();
-      add(row(`${c.name} backward ${target}`, flops, Math.max(both.ms - ours.ms, 1e-3), null));
-    }
+    const g = convGeometry(x.shape, w.shape, null, options);
+    const input = await timeOurs(() => conv2dGradInput(dy, w, g));
+    add(row(`${c.name} backward input`, flops, input.ms, null));
+    const weight = await timeOurs(() => conv2dGradWeight(dy, x, g));
+    add(row(`${c.name} backward weight`, flops, weight.ms, null));
     for (const t of [x, w, dy]) t.dispose();
   }
   tf?.dispose();
