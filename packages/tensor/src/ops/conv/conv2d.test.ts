@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../engine/engine.js';
 import type { Tensor } from '../../tensor.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
@@ -176,39 +176,54 @@ async function read(t: Tensor | null): Promise<Float32Array> {
   return (await t.toArray()) as Float32Array;
 }
 
-describe('conv2d on larger shapes against exact float64 gradients', () => {
-  for (const c of LARGE) {
-    it(c.name, async () => {
-      const xc = randomCpu(c.x, 11);
-      const wc = randomCpu(c.w, 12);
-      const bc = c.bias ? randomCpu([c.w[0]], 13) : null;
-      const want = conv2dCpu(xc, wc, bc, c.options);
-      const gc = randomCpu(want.shape, 14);
-      const grads = conv2dBackwardCpu(xc, wc, gc, c.options);
-      const x = tensor(Float32Array.from(xc.data), xc.shape, { requiresGrad: true });
-      const w = tensor(Float32Array.from(wc.data), wc.shape, { requiresGrad: true });
-      const b = bc ? tensor(Float32Array.from(bc.data), bc.shape, { requiresGrad: true }) : null;
-      // Upstream gradient as a permuted view, so the backward kernels read strided dy.
-      const [n, co, oh, ow] = want.shape;
-      const gNhwc = new Float32Array(gc.data.length);
-      for (let i = 0; i < n; i++)
-        for (let k = 0; k < co; k++)
-          for (let y = 0; y < oh; y++)
-            for (let z = 0; z < ow; z++)
-              gNhwc[((i * oh + y) * ow + z) * co + k] = gc.data[((i * co + k) * oh + y) * ow + z];
-      const gBase = tensor(gNhwc, [n, oh, ow, co]);
-      const g = permute(gBase, [0, 3, 1, 2]);
-      const out = conv2d(x, w, b, c.options);
-      assertClose(await out.toArray(), want.data, { rtol: 1e-4, atol: 2e-5 }, `${c.name} forward`);
-      out.backward(g);
-      assertClose(await read(x.grad), grads.x.data, { rtol: 1e-4, atol: 5e-5 }, `${c.name} grad input`);
-      assertClose(await read(w.grad), grads.weight.data, { rtol: 1e-4, atol: 2e-4 }, `${c.name} grad weight`);
-      if (b)
-        assertClose(await read(b.grad), grads.bias.data, { rtol: 1e-4, atol: 2e-4 }, `${c.name} grad bias`);
-      for (const t of [x, w, b, gBase, g, out]) t?.dispose();
+// Both GEMM strategies run everywhere: 'direct' is what CPU adapters use, 'tiled' what GPUs use.
+describe.each(['direct', 'tiled'] as const)(
+  'conv2d (%s) on larger shapes against exact float64 gradients',
+  (strategy) => {
+    beforeAll(() => {
+      conv2dTuning.strategy = strategy;
     });
-  }
-});
+    afterAll(() => {
+      conv2dTuning.strategy = 'auto';
+    });
+    for (const c of LARGE) {
+      it(c.name, async () => {
+        const xc = randomCpu(c.x, 11);
+        const wc = randomCpu(c.w, 12);
+        const bc = c.bias ? randomCpu([c.w[0]], 13) : null;
+        const want = conv2dCpu(xc, wc, bc, c.options);
+        const gc = randomCpu(want.shape, 14);
+        const grads = conv2dBackwardCpu(xc, wc, gc, c.options);
+        const x = tensor(Float32Array.from(xc.data), xc.shape, { requiresGrad: true });
+        const w = tensor(Float32Array.from(wc.data), wc.shape, { requiresGrad: true });
+        const b = bc ? tensor(Float32Array.from(bc.data), bc.shape, { requiresGrad: true }) : null;
+        // Upstream gradient as a permuted view, so the backward kernels read strided dy.
+        const [n, co, oh, ow] = want.shape;
+        const gNhwc = new Float32Array(gc.data.length);
+        for (let i = 0; i < n; i++)
+          for (let k = 0; k < co; k++)
+            for (let y = 0; y < oh; y++)
+              for (let z = 0; z < ow; z++)
+                gNhwc[((i * oh + y) * ow + z) * co + k] = gc.data[((i * co + k) * oh + y) * ow + z];
+        const gBase = tensor(gNhwc, [n, oh, ow, co]);
+        const g = permute(gBase, [0, 3, 1, 2]);
+        const out = conv2d(x, w, b, c.options);
+        assertClose(await out.toArray(), want.data, { rtol: 1e-4, atol: 2e-5 }, `${c.name} forward`);
+        out.backward(g);
+        assertClose(await read(x.grad), grads.x.data, { rtol: 1e-4, atol: 5e-5 }, `${c.name} grad input`);
+        assertClose(
+          await read(w.grad),
+          grads.weight.data,
+          { rtol: 1e-4, atol: 2e-4 },
+          `${c.name} grad weight`,
+        );
+        if (b)
+          assertClose(await read(b.grad), grads.bias.data, { rtol: 1e-4, atol: 2e-4 }, `${c.name} grad bias`);
+        for (const t of [x, w, b, gBase, g, out]) t?.dispose();
+      });
+    }
+  },
+);
 
 describe('conv2d splits the batch when operands exceed a storage binding', () => {
   // A 4 KiB binding limit makes these tiny tensors "too large", so every pass runs in windows of a few images

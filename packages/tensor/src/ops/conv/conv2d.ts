@@ -44,9 +44,18 @@ export function chooseTile(m: number): GemmTile {
   return { wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
 }
 
-export function chooseDirectTile(m: number): DirectTile {
-  if (conv2dTuning.directOverride) return conv2dTuning.directOverride;
-  return m <= 4 ? { wx: 64, tm: 4, tn: 2 } : { wx: 64, tm: 8, tn: 2 };
+/** Measured with bench/conv.bench.ts on lavapipe: more pixels per lane beat more channels per workgroup. */
+export function chooseDirectTile(): DirectTile {
+  return conv2dTuning.directOverride ?? { wx: 32, tm: 4, tn: 8 };
+}
+
+/**
+ * The weight gradient always runs tiled (its long k is split across workgroups). On CPU adapters fewer threads
+ * with bigger register blocks measured about twice as fast (bench/conv.bench.ts --sweep).
+ */
+function chooseGradWeightTile(m: number): GemmTile {
+  if (conv2dTuning.tileOverride || !getEngine().gpu.info.isSoftware) return chooseTile(m);
+  return m <= 32 ? { wgX: 16, wgY: 8, tm: 4, tn: 8, tk: 16 } : { wgX: 8, wgY: 8, tm: 8, tn: 8, tk: 8 };
 }
 
 function useDirect(): boolean {
@@ -216,7 +225,7 @@ function runGemm(
   u[U.n] = dims.n;
   u[U.k] = dims.k;
   if (mode !== 'gradWeight' && useDirect()) {
-    const t = chooseDirectTile(dims.m);
+    const t = chooseDirectTile();
     const kernel = cached(`direct:${mode}:${g.kh}x${g.kw}:${directKey(t)}:${hasBias}`, () =>
       buildDirectKernel(mode, t, g.kh, g.kw, hasBias),
     );
@@ -227,7 +236,7 @@ function runGemm(
     }
     return;
   }
-  const tile = chooseTile(dims.m);
+  const tile = mode === 'gradWeight' ? chooseGradWeightTile(dims.m) : chooseTile(dims.m);
   const kernel = cached(`${mode}:${g.kh}x${g.kw}:${tileKey(tile)}:${hasBias}`, () =>
     buildGemmKernel(mode, tile, g.kh, g.kw, hasBias),
   );
@@ -395,7 +404,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const m = g.cOutG;
   const n = g.cInG * g.kh * g.kw;
   const pixels = images * g.oh * g.ow;
-  const tile = chooseTile(m);
+  const tile = chooseGradWeightTile(m);
   const blocks = Math.ceil(m / (tile.wgY * tile.tm)) * Math.ceil(n / (tile.wgX * tile.tn)) * g.groups;
   let splits = splitCount(pixels, blocks, 16 * tile.tk);
   const chunk = Math.ceil(pixels / splits / tile.tk) * tile.tk;
