@@ -113,18 +113,39 @@ export function depthwiseGradInputKernel(s: DepthwiseShape): Kernel {
   const tw = DEPTHWISE_ROW;
   const taps = range(s.kh)
     .map((ky) => {
-      const cols = range(s.kw)
-        .map((kx) => {
-          const perPixel = range(tw)
-            .map((t) => {
-              const q = `qx0 ${signed(t - kx * s.dilationW)}`;
-              const onGrid = s.strideW === 1 ? '' : ` && (${q}) % ${s.strideW} == 0`;
-              return `          if (${q} >= 0${onGrid} && (${q}) / ${s.strideW} < OW) { acc${t} = fma(w, dy[row + u32((${q}) / ${s.strideW}) * ui(${U.bStrides + 3}u)], acc${t}); }`;
-            })
-            .join('\n');
-          return `        {\n          let w = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${perPixel}\n        }`;
-        })
-        .join('\n');
+      // Unit column stride: the DEPTHWISE_ROW pixels read one contiguous span of dy per kernel row, loaded once.
+      const span = tw + (s.kw - 1) * s.dilationW;
+      const contiguous = `${range(span)
+        .map(
+          (r) =>
+            `        var d${r} = 0.0;\n        if (qx0 ${signed(r - (s.kw - 1) * s.dilationW)} >= 0 && qx0 ${signed(r - (s.kw - 1) * s.dilationW)} < OW) { d${r} = dy[row + u32(qx0 ${signed(r - (s.kw - 1) * s.dilationW)}) * ui(${U.bStrides + 3}u)]; }`,
+        )
+        .join('\n')}
+${range(s.kw)
+  .map(
+    (kx) =>
+      `        {\n          let w = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${range(
+        tw,
+      )
+        .map((t) => `          acc${t} = fma(w, d${t + (s.kw - 1 - kx) * s.dilationW}, acc${t});`)
+        .join('\n')}\n        }`,
+  )
+  .join('\n')}`;
+      const cols =
+        s.strideW === 1
+          ? contiguous
+          : range(s.kw)
+              .map((kx) => {
+                const perPixel = range(tw)
+                  .map((t) => {
+                    const q = `qx0 ${signed(t - kx * s.dilationW)}`;
+                    const onGrid = s.strideW === 1 ? '' : ` && (${q}) % ${s.strideW} == 0`;
+                    return `          if (${q} >= 0${onGrid} && (${q}) / ${s.strideW} < OW) { acc${t} = fma(w, dy[row + u32((${q}) / ${s.strideW}) * ui(${U.bStrides + 3}u)], acc${t}); }`;
+                  })
+                  .join('\n');
+                return `        {\n          let w = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${perPixel}\n        }`;
+              })
+              .join('\n');
       const qy = `qy0 - ${ky * s.dilationH}`;
       const onGrid = s.strideH === 1 ? '' : ` && (${qy}) % ${s.strideH} == 0`;
       return `      if (${qy} >= 0${onGrid} && (${qy}) / ${s.strideH} < OH) {
