@@ -9,6 +9,7 @@ export default defineConfig({
       'apps/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'apps/*/test/**/*.test.ts',
+      'packages/*/examples/**/*.test.ts',
     ],
     // Every test file opens its own Dawn device on a software GPU that already uses every core.
     fileParallelism: false,
