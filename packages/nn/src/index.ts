@@ -47,7 +47,6 @@ export {
   Unet,
   UnetDecoder,
   type UnetOptions,
-  upsampleNearest2x,
 } from './models/unet.js';
 export {
   copyInto,

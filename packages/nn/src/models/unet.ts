@@ -1,4 +1,4 @@
-import { cat, fill_, type Generator, type Tensor } from '@nephron/tensor';
+import { cat, fill_, type Generator, interpolate, type Tensor } from '@nephron/tensor';
 import { kaimingUniform, xavierUniform } from '../init/init.js';
 import { Identity, ReLU } from '../layers/activation.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
@@ -7,15 +7,6 @@ import { Conv2d } from '../layers/conv.js';
 import { copyInto, Module } from '../module/module.js';
 import { EfficientNetEncoder, type EfficientNetOptions } from './efficientnet.js';
 import type { EfficientNetName } from './efficientnet-config.js';
-
-/** Nearest-neighbour 2× upsampling as a broadcast view materialised once (its gradient sums each 2×2 block). */
-export function upsampleNearest2x(x: Tensor): Tensor {
-  const [n, c, h, w] = x.shape;
-  const wide = x.view(n, c, h, 1, w, 1).expand(n, c, h, 2, w, 2);
-  const out = wide.reshape(n, c, 2 * h, 2 * w);
-  wide.dispose();
-  return out;
-}
 
 /** conv3×3 (no bias) + BN + ReLU, smp's `Conv2dReLU`: keys `0.weight`, `1.*`. */
 export class Conv2dReLU extends Sequential {
@@ -42,7 +33,7 @@ export class DecoderBlock extends Module {
   }
 
   forward(x: Tensor, skip?: Tensor): Tensor {
-    let y = upsampleNearest2x(x);
+    let y = interpolate(x, { scaleFactor: 2, mode: 'nearest' });
     if (skip) y = cat([y, skip], 1);
     return this.conv2.forward(this.conv1.forward(y));
   }
