@@ -16,6 +16,7 @@ const SELF_EXPLAINING = new Set([
   'NonFiniteLossError',
   'SafetensorsError',
   'AnnotationError',
+  'CheckpointError',
 ]);
 
 /** The text shown for an error that ended a command: one message, or the stack trace when debugging. */

@@ -84,24 +84,33 @@ export function registerPredict(program: Command, context: CommandContext): void
     });
 }
 
-/** The slides to predict, in submission order: a dataset's test split, or every TIFF of a plain folder. */
+/**
+ * The slides to predict, in submission order: a dataset's test split, or every TIFF of a plain folder.
+ * Nothing to predict is a usage mistake (a wrong folder, most likely), refused before any model is loaded.
+ */
 async function listSlides(host: Host, dir: string): Promise<{ id: string; path: string }[]> {
   const top = await host.files.list(dir);
   if (top === undefined) throw new UsageError(`--images ${dir}: no such folder`);
   if (top.includes('sample_submission.csv') || (await host.files.list(`${dir}/test`)) !== undefined) {
     const dataset = await loadDataset(hostDataFolder(host.files, dir));
+    if (dataset.test.length === 0) {
+      throw new UsageError(
+        `--images ${dir}: the test split is empty (no slides in test/ or sample_submission.csv); nothing to predict`,
+      );
+    }
     return dataset.test.map((image: DatasetImage) => ({ id: image.id, path: `${dir}/${image.image}` }));
   }
-  return top
-    .filter((name) => /\.tiff?$/i.test(name))
-    .sort()
-    .map((name) => ({ id: name.replace(/\.tiff?$/i, ''), path: `${dir}/${name}` }));
+  const slides = top.filter((name) => /\.tiff?$/i.test(name)).sort();
+  if (slides.length === 0)
+    throw new UsageError(`--images ${dir}: no .tiff slides and no test/ folder; nothing to predict`);
+  return slides.map((name) => ({ id: name.replace(/\.tiff?$/i, ''), path: `${dir}/${name}` }));
 }
 
 export async function predict(host: Host, options: PredictOptions): Promise<ExitCode> {
   const say = (text: string) => {
     if (!options.quiet && !options.json) host.stderr.write(`${text}\n`);
   };
+  const all = await listSlides(host, options.images);
   await openEngine(host);
   const models: SegmentationNetwork[] = [];
   let info: ModelInfo | null = null;
@@ -125,9 +134,6 @@ export async function predict(host: Host, options: PredictOptions): Promise<Exit
   const threshold = options.threshold === undefined ? info.threshold : Number(options.threshold);
   if (!(threshold > 0 && threshold < 1))
     throw new UsageError(`--threshold must be in (0, 1), got "${options.threshold}"`);
-  const all = await listSlides(host, options.images);
-  if (all.length === 0)
-    throw new UsageError(`--images ${options.images}: no slides to predict (no test/ TIFFs, no .tiff files)`);
   const shard = options.shard ? parseShard(options.shard) : { index: 0, count: 1 };
   const slides = shardOf(all, shard.index, shard.count);
   const work = hostRunFolder(host.files, options.work ?? `${options.out.replace(/\.csv$/i, '')}.slides`);

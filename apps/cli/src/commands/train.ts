@@ -53,7 +53,7 @@ export function registerTrain(program: Command, context: CommandContext): void {
     .requiredOption('--data <dir>', 'dataset folder: train.csv, train/{id}.tiff, optional annotations')
     .requiredOption(
       '--out <dir>',
-      'run folder: model.safetensors, last.safetensors, metrics.jsonl/csv, config.json',
+      'run folder: model.safetensors, last.safetensors, metrics.jsonl/csv, steps.jsonl, config.json',
     )
     .option('--encoder <name>', `encoder: ${ENCODERS.join(', ')}`, d.encoder)
     .option('--epochs <n>', 'epochs', String(d.epochs))
@@ -163,9 +163,10 @@ export async function train(host: Host, options: TrainOptions): Promise<ExitCode
   }
   const run = hostRunFolder(host.files, options.out);
   let stop = false;
+  // Said even under --quiet or --json: the command ends with exit 1, and the user must know why and what next.
   const release = host.onInterrupt?.(() => {
     stop = true;
-    say('interrupted: finishing the step and writing last.safetensors');
+    host.stderr.write('interrupted: finishing the step and writing last.safetensors\n');
   });
   const showProgress = !options.quiet && !options.json;
   let bar: Progress | null = null;
@@ -193,8 +194,9 @@ export async function train(host: Host, options: TrainOptions): Promise<ExitCode
     }
     const result = await trainer.train();
     if (result.stopped) {
-      say(
-        `stopped at epoch ${result.progress.epoch + 1}, step ${result.progress.step}; resume with --resume`,
+      host.stderr.write(
+        `stopped at epoch ${result.progress.epoch + 1}, step ${result.progress.step}; ${options.out}/last.safetensors holds the run. ` +
+          'Run the same command with --resume to continue.\n',
       );
       return ExitCode.failure;
     }

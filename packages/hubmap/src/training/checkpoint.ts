@@ -18,6 +18,14 @@ export interface CheckpointParts {
   config: unknown;
 }
 
+/**
+ * A weights file (a training checkpoint or a model) that is valid safetensors but not what was asked for:
+ * it does not fit the model, is the other kind of file, or lacks what its header should say.
+ */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
 const MODEL = 'model.';
 const OPTIMIZER = 'optimizer.state.';
 
@@ -53,7 +61,10 @@ export async function serializeCheckpoint(parts: CheckpointParts): Promise<Uint8
   });
 }
 
-/** Restores a checkpoint into live objects; returns the progress and config it held. */
+/**
+ * Restores a checkpoint into live objects; returns the progress and config it held. Every error names
+ * `source` (the file), and a model that does not fit says which encoder the checkpoint was written for.
+ */
 export function restoreCheckpoint(
   bytes: Uint8Array,
   source: string,
@@ -62,8 +73,26 @@ export function restoreCheckpoint(
   const { tensors, metadata } = loadSafetensors(bytes, source);
   try {
     if (metadata.format !== 'nephron-checkpoint-1') {
-      throw new Error(`${source}: not a nephron training checkpoint (metadata format "${metadata.format}")`);
+      throw new CheckpointError(
+        `${source}: not a nephron training checkpoint (metadata format "${metadata.format}")`,
+      );
     }
+    const json = (key: string): unknown => {
+      try {
+        return JSON.parse(metadata[key] ?? '');
+      } catch {
+        throw new CheckpointError(`${source}: metadata "${key}" is missing or not JSON`);
+      }
+    };
+    const config = json('config');
+    const progress = json('progress') as Progress;
+    const within = <T>(what: string, load: () => T): T => {
+      try {
+        return load();
+      } catch (error) {
+        throw new CheckpointError(`${source}: ${what}: ${(error as Error).message}`);
+      }
+    };
     const model = new Map<string, Tensor>();
     const state = new Map<number, ParamState>();
     for (const [name, t] of tensors) {
@@ -77,23 +106,28 @@ export function restoreCheckpoint(
         state.set(index, entry);
       }
     }
-    parts.model.loadStateDict(model, { strict: true });
-    const saved = JSON.parse(metadata.optimizer) as {
+    const encoder = (config as { encoder?: unknown } | null)?.encoder;
+    within(
+      `the model does not fit it${typeof encoder === 'string' ? ` (it was written for encoder ${encoder})` : ''}`,
+      () => parts.model.loadStateDict(model, { strict: true }),
+    );
+    const saved = json('optimizer') as {
       paramGroups: OptimizerStateDict['paramGroups'];
       scalars: Record<string, Record<string, number>>;
     };
-    for (const [index, values] of Object.entries(saved.scalars)) {
-      const entry = state.get(Number(index)) ?? {};
-      Object.assign(entry, values);
-      state.set(Number(index), entry);
-    }
-    parts.optimizer.loadStateDict({
-      state,
-      paramGroups: saved.paramGroups,
+    within('the optimizer state does not fit', () => {
+      for (const [index, values] of Object.entries(saved.scalars)) {
+        const entry = state.get(Number(index)) ?? {};
+        Object.assign(entry, values);
+        state.set(Number(index), entry);
+      }
+      parts.optimizer.loadStateDict({ state, paramGroups: saved.paramGroups });
     });
-    parts.scheduler.loadStateDict(JSON.parse(metadata.scheduler));
-    defaultGenerator().setState(JSON.parse(metadata.generator));
-    return { progress: JSON.parse(metadata.progress) as Progress, config: JSON.parse(metadata.config) };
+    const scheduler = json('scheduler');
+    within('the scheduler state does not fit', () => parts.scheduler.loadStateDict(scheduler as never));
+    const generator = json('generator');
+    within('the random generator state does not fit', () => defaultGenerator().setState(generator as never));
+    return { progress, config };
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

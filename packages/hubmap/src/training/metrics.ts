@@ -8,6 +8,22 @@ export interface EpochMetrics {
   seconds: number;
 }
 
+/**
+ * One line of steps.jsonl: the loss of one optimizer step. `globalStep` counts steps from 0 over the whole run.
+ * A resumed run's lines continue the interrupted run's, so the file can be compared with an uninterrupted run's.
+ */
+export interface StepRecord {
+  epoch: number;
+  step: number;
+  globalStep: number;
+  loss: number;
+  lr: number;
+}
+
+export function stepsJsonl(rows: readonly StepRecord[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+}
+
 export function metricsJsonl(rows: readonly EpochMetrics[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
 }

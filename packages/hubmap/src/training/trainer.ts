@@ -14,7 +14,7 @@ import { type TileCentre, TileSampler } from '../sampling/sampler.js';
 import { runDice } from '../scoring/run-dice.js';
 import { type Progress, restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
 import { type TrainConfig, validateTrainConfig } from './config.js';
-import { type EpochMetrics, metricsCsv, metricsJsonl } from './metrics.js';
+import { type EpochMetrics, metricsCsv, metricsJsonl, type StepRecord, stepsJsonl } from './metrics.js';
 import type { RunFolder } from './run-folder.js';
 import { loadTrainingImage, type TrainingImage } from './training-image.js';
 
@@ -87,7 +87,8 @@ export function splitTrainValidation(
 /**
  * The training loop of the reference solution: deepflash2 sampling, GPU augmentation, UNet forward, CE + Dice,
  * AdamW, cosine annealing with warm restarts stepped fractionally every iteration; validation Dice on held-out
- * slides each epoch; `model.safetensors` (best), `last.safetensors` (everything needed to resume), metrics.
+ * slides each epoch; `model.safetensors` (best), `last.safetensors` (everything needed to resume), metrics, and
+ * `steps.jsonl` (every step's loss and learning rate).
  */
 export class Trainer {
   readonly optimizer: AdamW;
@@ -96,6 +97,7 @@ export class Trainer {
   private validation: TrainImage[] = [];
   private sampler: TileSampler | null = null;
   private metrics: EpochMetrics[] = [];
+  private steps: StepRecord[] = [];
   progress: Progress = { epoch: 0, step: 0, globalStep: 0, bestDice: null };
 
   constructor(
@@ -157,6 +159,16 @@ export class Trainer {
         .filter((line) => line.trim())
         .map((line) => JSON.parse(line) as EpochMetrics)
         .filter((m) => m.epoch < this.progress.epoch);
+    }
+    // steps.jsonl is written just before each checkpoint, so it may hold steps the checkpoint does not.
+    const steps = await this.run.read('steps.jsonl');
+    if (steps) {
+      this.steps = new TextDecoder()
+        .decode(steps)
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as StepRecord)
+        .filter((r) => r.globalStep < this.progress.globalStep);
     }
     return true;
   }
@@ -230,7 +242,9 @@ export class Trainer {
     return total / this.validation.length;
   }
 
+  /** Writes steps.jsonl, then last.safetensors: a process killed between the two leaves extra steps, never fewer. */
   private async saveLast(): Promise<void> {
+    await this.run.write('steps.jsonl', stepsJsonl(this.steps));
     const bytes = await serializeCheckpoint({
       model: this.model,
       optimizer: this.optimizer,
@@ -250,8 +264,6 @@ export class Trainer {
       const centres = this.epochCentres(epoch);
       const steps = this.stepsIn(epoch);
       const started = performance.now();
-      let lossSum = 0;
-      let lossCount = 0;
       for (let step = this.progress.step; step < steps; step++) {
         if (this.hooks.shouldStop?.()) {
           await this.saveLast();
@@ -266,17 +278,19 @@ export class Trainer {
         }
         // PyTorch's recipe: scheduler.step(epoch + i / iters) after each optimizer step.
         this.scheduler.step(epoch + (step + 1) / steps);
-        lossSum += loss;
-        lossCount++;
+        const lr = this.scheduler.getLastLr()[0];
+        this.steps.push({ epoch, step, globalStep: this.progress.globalStep, loss, lr });
         this.progress = { ...this.progress, step: step + 1, globalStep: this.progress.globalStep + 1 };
-        this.hooks.onStep?.({ epoch, step, steps, loss, lr: this.scheduler.getLastLr()[0] });
+        this.hooks.onStep?.({ epoch, step, steps, loss, lr });
         if (this.config.checkpointEvery > 0 && this.progress.globalStep % this.config.checkpointEvery === 0)
           await this.saveLast();
       }
       const dice = await this.validate();
+      // From the step records, so an epoch resumed halfway (or after its last step) still counts all its steps.
+      const losses = this.steps.filter((r) => r.epoch === epoch).map((r) => r.loss);
       const metrics: EpochMetrics = {
         epoch,
-        trainLoss: lossCount ? lossSum / lossCount : null,
+        trainLoss: losses.length ? losses.reduce((sum, loss) => sum + loss, 0) / losses.length : null,
         validationDice: dice,
         lr: this.scheduler.getLastLr()[0],
         steps,
