@@ -1,14 +1,20 @@
 /**
  * Builds small classic (32-bit offset) TIFFs byte by byte, so that tests can make exactly the broken
  * file they mean: a tag with an absurd value, an IFD chain that loops, a tile table longer than the file.
- * Only what those tests need: one or more pages, SHORT/LONG tags, uncompressed data.
+ * Only what those tests need: one or more pages (each with optional sub-IFDs), ASCII/SHORT/LONG
+ * tags, uncompressed data.
  */
 
-/** One IFD entry: a tag number, its TIFF field type (3 = SHORT, 4 = LONG) and its values. */
+/** One IFD entry: a tag number, its TIFF field type (2 = ASCII bytes, 3 = SHORT, 4 = LONG) and its values. */
 export interface TinyTag {
   tag: number;
-  type: 3 | 4;
+  type: 2 | 3 | 4;
   values: readonly number[];
+}
+
+/** An ASCII tag (such as ImageDescription) holding `text` and its terminating NUL. */
+export function asciiTag(tag: number, text: string): TinyTag {
+  return { tag, type: 2, values: [...Array.from(text, (ch) => ch.charCodeAt(0) & 255), 0] };
 }
 
 export interface TinyPage {
@@ -28,6 +34,8 @@ export interface TinyPage {
   extraTags?: readonly TinyTag[];
   /** Pixel bytes to store (default: a ramp of the size the page needs). */
   data?: Uint8Array;
+  /** Pages stored as this page's sub-IFDs (SubIFDs tag), outside the main IFD chain. */
+  subIfds?: readonly TinyPage[];
 }
 
 export const Tag = {
@@ -46,6 +54,7 @@ export const Tag = {
   TileLength: 323,
   TileOffsets: 324,
   TileByteCounts: 325,
+  SubIFDs: 330,
   ExtraSamples: 338,
 } as const;
 
@@ -81,7 +90,8 @@ export function tinyTiff(pages: readonly TinyPage[]): TinyTiffLayout {
     }
     return at;
   };
-  const words = (type: 3 | 4, values: readonly number[]): Uint8Array => {
+  const words = (type: 2 | 3 | 4, values: readonly number[]): Uint8Array => {
+    if (type === 2) return Uint8Array.from(values);
     const width = type === 3 ? 2 : 4;
     const out = new Uint8Array(values.length * width);
     const view = new DataView(out.buffer);
@@ -95,14 +105,15 @@ export function tinyTiff(pages: readonly TinyPage[]): TinyTiffLayout {
   const ifdOffsets: number[] = [];
   const nextPointerOffsets: number[] = [];
   const ifds: { at: number; view: DataView }[] = [];
-  for (const page of pages) {
+  const writeIfd = (page: TinyPage): { at: number; view: DataView; entries: number } => {
     const samples = page.samples ?? 1;
     const bits = page.bits ?? 8;
     const total = pageBytes(page);
     const data = page.data ?? Uint8Array.from({ length: total }, (_, i) => (i * 7) & 255);
     const dataAt = place(data);
     const tags = new Map<number, TinyTag>();
-    const set = (tag: number, type: 3 | 4, values: readonly number[]) => tags.set(tag, { tag, type, values });
+    const set = (tag: number, type: 2 | 3 | 4, values: readonly number[]) =>
+      tags.set(tag, { tag, type, values });
     set(Tag.ImageWidth, 4, [page.width]);
     set(Tag.ImageLength, 4, [page.height]);
     set(Tag.BitsPerSample, 3, Array(samples).fill(bits));
@@ -127,6 +138,13 @@ export function tinyTiff(pages: readonly TinyPage[]): TinyTiffLayout {
       );
       set(Tag.TileByteCounts, 4, Array(count).fill(tileBytes));
     }
+    if (page.subIfds?.length) {
+      set(
+        Tag.SubIFDs,
+        4,
+        page.subIfds.map((sub) => writeIfd(sub).at),
+      );
+    }
     for (const t of page.extraTags ?? []) tags.set(t.tag, t);
     const sorted = [...tags.values()].sort((a, b) => a.tag - b.tag);
     // Values longer than four bytes live outside the IFD.
@@ -147,9 +165,12 @@ export function tinyTiff(pages: readonly TinyPage[]): TinyTiffLayout {
       if (far !== undefined) view.setUint32(e + 8, far, true);
       else ifd.set(words(t.type, t.values), e + 8);
     });
-    const at = place(ifd);
+    return { at: place(ifd), view, entries: sorted.length };
+  };
+  for (const page of pages) {
+    const { at, view, entries } = writeIfd(page);
     ifdOffsets.push(at);
-    nextPointerOffsets.push(at + 2 + sorted.length * 12);
+    nextPointerOffsets.push(at + 2 + entries * 12);
     ifds.push({ at, view });
   }
   // Chain the IFDs: each next-pointer names the following one, the last holds 0.

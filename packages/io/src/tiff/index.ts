@@ -1,3 +1,4 @@
+export { type ChannelLayout, channelPageRefusal } from './channel-pages.js';
 export { encodePng } from './encode-png.js';
 export { assertDecodable, compressionName, TiffUnsupportedError } from './features.js';
 export { fileSource } from './file-source.js';

@@ -22,6 +22,11 @@ export interface TiffPage {
   readonly planarConfiguration: number;
   /** NewSubfileType: bit 0 set = a reduced-resolution copy of another page. */
   readonly subfileType: number;
+  /**
+   * Set when this image is stored as one single-sample page per channel (R, G, B): its
+   * samples are these pages' samples, in order. `image` is then the first plane's.
+   */
+  readonly planes?: readonly TiffPage[];
 }
 
 const sampleFormats = { 1: 'uint', 2: 'int', 3: 'float' } as const;
@@ -95,5 +100,6 @@ export function pageSummary(page: TiffPage) {
     photometric: photometricNames[page.photometric] ?? String(page.photometric),
     planar: page.planarConfiguration === 2 ? 'planar' : 'chunky',
     reducedResolution: (page.subfileType & 1) === 1,
+    planes: page.planes?.map((p) => p.id),
   };
 }

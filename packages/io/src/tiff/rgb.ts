@@ -16,6 +16,44 @@ function sampleTo8(page: TiffPage, sample: number): (v: number) => number {
   return (v) => Math.round(((v + offset) * 255) / max);
 }
 
+/** `[r r r …], [g g g …], [b b b …]` → `[r g b r g b …]`, in the planes' own type. */
+export function interleavePlanes<T extends TypedArray>(planes: readonly T[]): T {
+  const n = planes[0].length;
+  const Ctor = planes[0].constructor as new (length: number) => T;
+  const out = new Ctor(n * planes.length);
+  planes.forEach((plane, c) => {
+    for (let i = 0; i < n; i++) out[i * planes.length + c] = plane[i];
+  });
+  return out;
+}
+
+/** Colour planes stored as pages: each plane read on its own, mapped to 8 bits, interleaved. */
+async function planesToRgb8(
+  planes: readonly TiffPage[],
+  box: Box,
+  pool: Pool | undefined,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const rasters = await Promise.all(
+    planes.map(
+      (plane) =>
+        plane.image.readRasters({
+          window: box,
+          samples: [0],
+          interleave: true,
+          pool: pool ?? null,
+          signal,
+        }) as unknown as Promise<TypedArray>,
+    ),
+  );
+  const mapped = rasters.map((raster, c) => {
+    if (raster instanceof Uint8Array && planes[c].bitsPerSample[0] === 8) return raster;
+    const map = sampleTo8(planes[c], 0);
+    return Uint8Array.from(raster as ArrayLike<number>, map);
+  });
+  return interleavePlanes(mapped);
+}
+
 /**
  * Decodes a box of a page to interleaved 8-bit RGB. Grey and RGB are converted here so
  * that 16-bit, signed and float samples keep their meaning; palette, CMYK, YCbCr and
@@ -27,6 +65,7 @@ export async function toRgb8(
   pool: Pool | undefined,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
+  if (page.planes) return planesToRgb8(page.planes, box, pool, signal);
   const { photometric } = page;
   const pixels = (box[2] - box[0]) * (box[3] - box[1]);
   if (photometric === 0 || photometric === 1 || photometric === 2) {

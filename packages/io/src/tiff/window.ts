@@ -1,7 +1,7 @@
 import type { Pool, TypedArray } from 'geotiff';
 import { assertDecodable } from './features.js';
 import type { TiffPage } from './page.js';
-import { toRgb8 } from './rgb.js';
+import { interleavePlanes, toRgb8 } from './rgb.js';
 
 /** A rectangle in a page's own pixel grid. */
 export interface Window {
@@ -85,7 +85,7 @@ async function readClipped<T extends TypedArray>(
   let inner: Raster<T>;
   try {
     // Inside the try: a broken tag can make the check itself throw, and that message must name the file too.
-    assertDecodable(page.image, file);
+    for (const plane of page.planes ?? [page]) assertDecodable(plane.image, file);
     inner = await read([x0, y0, x1, y1]);
   } catch (error) {
     throw wrapError(file, page, error);
@@ -102,12 +102,14 @@ export function readWindow(
   options: ReadWindowOptions = {},
 ): Promise<Raster> {
   return readClipped(file, page, window, options, async (box) => {
-    const data = (await page.image.readRasters({
-      window: box,
-      interleave: true,
-      pool: options.pool ?? null,
-      signal: options.signal,
-    })) as unknown as TypedArray;
+    const read = (plane: TiffPage) =>
+      plane.image.readRasters({
+        window: box,
+        interleave: true,
+        pool: options.pool ?? null,
+        signal: options.signal,
+      }) as unknown as Promise<TypedArray>;
+    const data = page.planes ? interleavePlanes(await Promise.all(page.planes.map(read))) : await read(page);
     return { data, width: box[2] - box[0], height: box[3] - box[1], channels: page.samplesPerPixel };
   });
 }
