@@ -2,6 +2,8 @@ import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import {
+  DEPTHWISE_FWD_COLS,
+  DEPTHWISE_FWD_ROWS,
   DEPTHWISE_ROW,
   DEPTHWISE_WG,
   type DepthwiseShape,
@@ -12,6 +14,7 @@ import {
 import { buildDirectKernel, type DirectTile, directKey } from './direct-kernel.js';
 import { buildGemmKernel, type GemmMode, type GemmTile, tileKey, U } from './gemm-kernel.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
+import { isPointwise, pixelsMerge, pointwiseGradWeightPartials } from './pointwise.js';
 import { biasGradKernel, REDUCE_WG, reducePartialsKernel } from './reduce-kernel.js';
 
 /**
@@ -27,8 +30,11 @@ export const conv2dTuning: {
   partialTarget: number;
   /** Plans batch chunks for this binding size instead of the device's (tests use it on small tensors). */
   maxBindingBytes: number | null;
+  /** Runs eligible 1×1 weight gradients as batched matmuls (pointwise.ts); off, they take the implicit GEMM. */
+  pointwise: boolean;
 } = {
   maxBindingBytes: null,
+  pointwise: true,
   tileOverride: null,
   directOverride: null,
   strategy: 'auto',
@@ -44,9 +50,12 @@ export function chooseTile(m: number): GemmTile {
   return { wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
 }
 
-/** Measured with bench/conv.bench.ts on lavapipe: more pixels per lane beat more channels per workgroup. */
+/**
+ * Measured on lavapipe, same process back to back: an 8×8 register block per lane (8 channels × 8 pixels, 16
+ * loads per 64 multiply-adds) over 16 lanes beat 4×8 over 32 lanes by about 1.5× on 3×3 64→64 (stride 1 and 2).
+ */
 export function chooseDirectTile(): DirectTile {
-  return conv2dTuning.directOverride ?? { wx: 32, tm: 4, tn: 8 };
+  return conv2dTuning.directOverride ?? { wx: 16, tm: 8, tn: 8 };
 }
 
 /**
@@ -284,6 +293,18 @@ function dwKey(s: DepthwiseShape): string {
   return `${s.kh}x${s.kw}:${s.strideH}x${s.strideW}:${s.dilationH}x${s.dilationW}`;
 }
 
+/**
+ * Whether a 1×1 weight gradient runs as batched matmuls: its operands must be bound whole (no batch chunking)
+ * and the pixels must fit the matmul's workgroup grid. (Forward and input gradient stay on the conv kernels:
+ * with 24-144 channels the matmul tiles measured slower than the direct kernel there.)
+ */
+function pointwiseFits(g: ConvGeometry, operands: Tensor[]): boolean {
+  if (!conv2dTuning.pointwise || !isPointwise(g)) return false;
+  const limit = bindingLimit();
+  if (g.h * g.w > 32 * getEngine().device.limits.maxComputeWorkgroupsPerDimension) return false;
+  return operands.every((t) => pixelsMerge(t, limit));
+}
+
 function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const out = Tensor.empty([g.batch, g.cOut, g.oh, g.ow], 'float32');
   if (out.numel() === 0) return out;
@@ -304,7 +325,7 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry
         const kernel = cached(`dw:${dwKey(s)}:${bias !== null}`, () =>
           depthwiseForwardKernel(s, bias !== null),
         );
-        const items = c.oh * Math.ceil(c.ow / DEPTHWISE_ROW);
+        const items = Math.ceil(c.oh / DEPTHWISE_FWD_ROWS) * Math.ceil(c.ow / DEPTHWISE_FWD_COLS);
         getEngine().dispatch(kernel, buffers, uniforms(c, weight, x, { n: items, ...at }, bias), [
           Math.ceil(items / DEPTHWISE_WG),
           c.cOut,
@@ -399,6 +420,17 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
         [c.cOut, splits],
       );
     });
+    return reducePartials(partial, slabs, shape);
+  }
+  if (pointwiseFits(g, [dy, x])) {
+    // Split the pixel sum into equal chunks (a power of two dividing H·W, each at least 256 pixels long) so
+    // that images × chunks products run in parallel; their sum is the gradient.
+    let splits = 1;
+    const hw = g.h * g.w;
+    while (g.batch * splits * 2 <= 16 && hw % (splits * 2) === 0 && hw / (splits * 2) >= 256) splits *= 2;
+    const slabs = g.batch * splits;
+    const partial = allocate(slabs === 1 ? shape : [slabs, ...shape], 'weight gradient partials');
+    pointwiseGradWeightPartials(dy, x, splits, partial);
     return reducePartials(partial, slabs, shape);
   }
   const m = g.cOutG;

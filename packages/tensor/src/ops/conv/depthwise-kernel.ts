@@ -28,35 +28,63 @@ function shapeKey(s: DepthwiseShape): string {
 }
 
 /**
- * Forward: a thread computes DEPTHWISE_ROW neighbouring outputs of one channel. For each kernel row it loads the
- * input span those outputs touch once into registers, then does every multiply-add from there.
- * Uniforms: x at bOffset/bStrides, weight at aOffset/aStrides, work items in `n`.
+ * Forward register block: a thread computes DEPTHWISE_FWD_ROWS × DEPTHWISE_FWD_COLS outputs of one channel. On
+ * lavapipe every buffer load runs lane by lane, so loads per multiply-add decide the speed: the block reads each
+ * input pixel of its (rows + kh - 1) × (cols + kw - 1) window once (for 5×5 at 4×8, 96 loads feed 800 FMAs
+ * where a 1×4 strip needs 40 loads for 100), and the kh·kw weights once.
+ */
+export const DEPTHWISE_FWD_ROWS = 4;
+export const DEPTHWISE_FWD_COLS = 8;
+
+/**
+ * Forward: the thread walks the input rows its block touches; each row is loaded once into registers and feeds
+ * every output row whose window covers it. Uniforms: x at bOffset/bStrides, weight at aOffset/aStrides, work
+ * items (blocks per channel) in `n`.
  */
 export function depthwiseForwardKernel(s: DepthwiseShape, hasBias: boolean): Kernel {
-  const tw = DEPTHWISE_ROW;
-  const span = (tw - 1) * s.strideW + (s.kw - 1) * s.dilationW + 1;
-  const rows = range(s.kh)
-    .map((ky) => {
+  const tr = DEPTHWISE_FWD_ROWS;
+  const tc = DEPTHWISE_FWD_COLS;
+  const span = (tc - 1) * s.strideW + (s.kw - 1) * s.dilationW + 1;
+  const inRows = (tr - 1) * s.strideH + (s.kh - 1) * s.dilationH + 1;
+  const weights = range(s.kh)
+    .flatMap((ky) =>
+      range(s.kw).map(
+        (kx) =>
+          `  let w${ky}_${kx} = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];`,
+      ),
+    )
+    .join('\n');
+  const rows = range(inRows)
+    .map((r) => {
+      // Output rows t whose kernel row ky = (r - t·strideH) / dilationH lands on this input row.
+      const uses = range(tr).flatMap((t) => {
+        const d = r - t * s.strideH;
+        if (d < 0 || d % s.dilationH !== 0 || d / s.dilationH >= s.kh) return [];
+        return [{ t, ky: d / s.dilationH }];
+      });
+      if (uses.length === 0) return '';
       const loads = range(span)
         .map(
-          (r) =>
-            `      var x${r} = 0.0;\n      if (ix0 + ${r} >= 0 && ix0 + ${r} < W) { x${r} = x[row + u32(ix0 + ${r}) * ui(${U.bStrides + 3}u)]; }`,
+          (c) =>
+            `      var x${c} = 0.0;\n      if (ix0 + ${c} >= 0 && ix0 + ${c} < W) { x${c} = x[row + u32(ix0 + ${c}) * XS]; }`,
         )
         .join('\n');
-      const taps = range(s.kw)
-        .map((kx) => {
-          const fmas = range(tw)
-            .map((t) => `      acc${t} = fma(w${kx}, x${t * s.strideW + kx * s.dilationW}, acc${t});`)
-            .join('\n');
-          return `      let w${kx} = weight[wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u)];\n${fmas}`;
-        })
+      const fmas = uses
+        .flatMap(({ t, ky }) =>
+          range(s.kw).flatMap((kx) =>
+            range(tc).map(
+              (c) =>
+                `      acc${t}_${c} = fma(w${ky}_${kx}, x${c * s.strideW + kx * s.dilationW}, acc${t}_${c});`,
+            ),
+          ),
+        )
         .join('\n');
       return `    {
-    let iy = iy0 + ${ky * s.dilationH};
+    let iy = iy0 + ${r};
     if (iy >= 0 && iy < H) {
       let row = xBase + u32(iy) * ui(${U.bStrides + 2}u);
 ${loads}
-${taps}
+${fmas}
     }
     }`;
     })
@@ -75,26 +103,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let OH = ui(${U.oh}u);
   let OW = ui(${U.ow}u);
   let cOut = ui(${U.cOut}u);
-  let blocks = (OW + ${tw - 1}u) / ${tw}u;
-  let ox0 = (idx % blocks) * ${tw}u;
-  let oy = idx / blocks;
+  let blocks = (OW + ${tc - 1}u) / ${tc}u;
+  let ox0 = (idx % blocks) * ${tc}u;
+  let oy0 = (idx / blocks) * ${tr}u;
   let co = wid.y;
   let b = wid.z;
   let ci = co / ui(${U.cOutG}u);
   let H = i32(ui(${U.h}u));
   let W = i32(ui(${U.w}u));
-  let iy0 = i32(oy * ${s.strideH}u) - usi(${U.padTop}u);
+  let XS = ui(${U.bStrides + 3}u);
+  let iy0 = i32(oy0 * ${s.strideH}u) - usi(${U.padTop}u);
   let ix0 = i32(ox0 * ${s.strideW}u) - usi(${U.padLeft}u);
   let xBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + ci * ui(${U.bStrides + 1}u);
   let wBase = ui(${U.aOffset}u) + co * ui(${U.aStrides}u);
+${weights}
   let b0 = ${hasBias ? `bias[ui(${U.biasOffset}u) + co * ui(${U.biasStride}u)]` : '0.0'};
-${range(tw)
-  .map((t) => `  var acc${t} = b0;`)
+${range(tr)
+  .flatMap((t) => range(tc).map((c) => `  var acc${t}_${c} = b0;`))
   .join('\n')}
 ${rows}
-  let o = ((b * cOut + co) * OH + oy) * OW + ox0;
-${range(tw)
-  .map((t) => `  if (ox0 + ${t}u < OW) { out[ui(${U.outOffset}u) + o + ${t}u] = acc${t}; }`)
+  let o = ui(${U.outOffset}u) + ((b * cOut + co) * OH + oy0) * OW + ox0;
+${range(tr)
+  .map(
+    (t) =>
+      `  if (oy0 + ${t}u < OH) {\n${range(tc)
+        .map((c) => `    if (ox0 + ${c}u < OW) { out[o + ${t}u * OW + ${c}u] = acc${t}_${c}; }`)
+        .join('\n')}\n  }`,
+  )
   .join('\n')}
 }`;
   return {

@@ -1,0 +1,59 @@
+import type { Tensor } from '../../tensor.js';
+import { gemmInto } from '../matmul/gemm.js';
+import type { ConvGeometry } from './params.js';
+
+/**
+ * A 1×1 convolution with unit stride, no padding and one group is a matrix product per image over the pixels:
+ * out[b] (Cout × HW) = W (Cout × Cin) · x[b] (Cin × HW), and its weight gradient is Σ_b dy[b] · x[b]ᵀ, a product
+ * whose k runs along contiguous pixel rows of both operands. Run as batched matmuls, that gradient uses the
+ * matmul kernels' big register tiles and vec4 loads instead of the general implicit GEMM. The image's rows and
+ * columns must merge into one pixel index (h stride = w · w stride), and every operand must fit one storage
+ * binding, since the matmul binds whole buffers.
+ */
+export function isPointwise(g: ConvGeometry): boolean {
+  return (
+    g.kh === 1 &&
+    g.kw === 1 &&
+    g.groups === 1 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.oh === g.h &&
+    g.ow === g.w
+  );
+}
+
+/** Whether `t` (N×C×H×W) can be seen as N×C×(H·W) and is bound whole within `limit` bytes. */
+export function pixelsMerge(t: Tensor, limit: number): boolean {
+  return t.strides[2] === t.shape[3] * t.strides[3] && t.storage.buffer.size <= limit;
+}
+
+/**
+ * dL/dW = Σ_images dy · xᵀ. The pixel sum is also cut into `splits` equal chunks so enough workgroups run;
+ * `partial` (images·splits × Cout × Cin, contiguous) receives one product per (image, chunk), summed by the caller.
+ */
+export function pointwiseGradWeightPartials(dy: Tensor, x: Tensor, splits: number, partial: Tensor): void {
+  const [batch, cOut, h, w] = dy.shape;
+  const cIn = x.shape[1];
+  const k = (h * w) / splits;
+  const a = dy.asView(
+    [batch, splits, cOut, k],
+    [dy.strides[0], k * dy.strides[3], dy.strides[1], dy.strides[3]],
+    dy.offset,
+  );
+  const b = x.asView(
+    [batch, splits, k, cIn],
+    [x.strides[0], k * x.strides[3], x.strides[3], x.strides[1]],
+    x.offset,
+  );
+  const out = partial.asView([batch, splits, cOut, cIn], [splits * cOut * cIn, cOut * cIn, cIn, 1], 0);
+  try {
+    if (!gemmInto(a, b, out))
+      throw new Error('conv2d: a 1×1 weight gradient did not map onto one batched matmul');
+  } finally {
+    a.dispose();
+    b.dispose();
+    out.dispose();
+  }
+}
