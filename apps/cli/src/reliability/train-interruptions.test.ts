@@ -145,7 +145,11 @@ function checkLeftovers(run: string, previousStep: number, kills: number): numbe
   const globalStep = state.progress?.globalStep ?? 0;
   expect(globalStep).toBeGreaterThanOrEqual(previousStep);
   // steps.jsonl is written just before the checkpoint, so it covers at least the checkpoint's steps.
-  expect(state.steps.slice(0, globalStep)).toEqual(baseline.steps.slice(0, globalStep));
+  expect(
+    state.steps.slice(0, globalStep),
+    "the checkpointed steps are the uninterrupted run's (a difference before any resume means the build " +
+      'changed during the test, or training is not reproducible across processes)',
+  ).toEqual(baseline.steps.slice(0, globalStep));
   expect(state.temps.length).toBeLessThanOrEqual(kills);
   expect(state.others).toEqual([]);
   return globalStep;
