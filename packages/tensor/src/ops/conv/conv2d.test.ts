@@ -155,6 +155,8 @@ const LARGE: Case[] = [
   },
   { name: '1x1 37→24', x: [2, 37, 20, 21], w: [24, 37, 1, 1], bias: true, options: {} },
   { name: '1x1 24→5', x: [3, 24, 9, 23], w: [5, 24, 1, 1], bias: false, options: {} },
+  // 32·32 pixels: the 1×1 weight gradient splits each image's pixel sum into 4 matmul chunks (pointwise.ts).
+  { name: '1x1 8→12 split pixels', x: [1, 8, 32, 32], w: [12, 8, 1, 1], bias: true, options: {} },
   {
     name: 'depthwise 5x5 ×12',
     x: [2, 12, 33, 31],
