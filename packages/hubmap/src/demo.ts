@@ -1,7 +1,6 @@
-import { parseRle, readRegion } from '@nephron/io';
+import { parseRle } from '@nephron/io';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from './augment/params.js';
 import { type Dataset, loadDataset, openDatasetImage } from './dataset/load-dataset.js';
-import { overlayPng, thumbnailMask } from './inference/overlay.js';
 import { predictImages, submissionCsv } from './inference/predict-images.js';
 import { createSegmentationModel, loadSegmentationModel } from './model.js';
 import { trainingReportHtml } from './report/training-report.js';
@@ -176,26 +175,4 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     trainSeconds,
     totalSeconds: (performance.now() - started) / 1000,
   };
-}
-
-/** Thumbnail overlay of a truth mask, used by reports to show what was expected. */
-export async function truthOverlay(dataset: Dataset, id: string, side = 768): Promise<Uint8Array> {
-  const image = dataset.train.find((t) => t.id === id);
-  if (!image) throw new Error(`no training image ${id}`);
-  const file = await openDatasetImage(dataset, image);
-  try {
-    const scale = Math.min(1, side / Math.max(image.width, image.height));
-    const thumb = await readRegion(file, {
-      x: 0,
-      y: 0,
-      width: image.width,
-      height: image.height,
-      scale,
-      fill: 255,
-    });
-    const runs = parseRle(image.encoding, { width: image.width, height: image.height, id });
-    return overlayPng(thumb.data, thumbnailMask(runs, thumb.width, thumb.height));
-  } finally {
-    await file.close();
-  }
 }
