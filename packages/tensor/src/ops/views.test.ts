@@ -98,7 +98,13 @@ describe('flip', () => {
     const x = tensor(range(6), [2, 3], { requiresGrad: true });
     expect(Array.from(await x.flip([1]).toArray())).toEqual([2, 1, 0, 5, 4, 3]);
     expect(Array.from(await x.flip([0, 1]).toArray())).toEqual([5, 4, 3, 2, 1, 0]);
-    tidy(() => x.flip([1]).mul(tensor([1, 2, 3], [3])).sum().backward());
+    tidy(() =>
+      x
+        .flip([1])
+        .mul(tensor([1, 2, 3], [3]))
+        .sum()
+        .backward(),
+    );
     expect(Array.from(await x.grad!.toArray())).toEqual([3, 2, 1, 3, 2, 1]);
   });
 });
