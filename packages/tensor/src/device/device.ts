@@ -70,7 +70,15 @@ export async function requestDevice(options: RequestDeviceOptions = {}): Promise
     errors: [],
   };
   device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
-    const error = new GpuError(`WebGPU error: ${event.error.message}`);
+    // Out-of-memory is the one error a user can fix by asking for less; say how.
+    const outOfMemory =
+      event.error.constructor?.name === 'GPUOutOfMemoryError' ||
+      /out of memory|OutOfMemory/i.test(event.error.message);
+    const error = new GpuError(
+      outOfMemory
+        ? `the GPU ran out of memory (${event.error.message}); try a smaller --batch-size or --tile`
+        : `WebGPU error: ${event.error.message}`,
+    );
     result.errors.push(error);
     (options.onError ?? ((e: GpuError) => console.error(`nephron: ${e.message}`)))(error);
   };
