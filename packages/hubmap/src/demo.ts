@@ -37,7 +37,7 @@ export interface DemoResult {
 export const DEMO_TRAIN_CONFIG: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   encoder: 'efficientnet-b0',
-  epochs: 6,
+  epochs: 3,
   batchSize: 4,
   lr: 2e-3,
   downscale: 2,
@@ -47,6 +47,8 @@ export const DEMO_TRAIN_CONFIG: TrainConfig = {
   folds: 4,
   t0: 3,
   augment: { ...DEFAULT_AUGMENT, elastic: 2, blurProbability: 0.1 },
+  // 72 steps are far too few for EfficientNet's batch-norm momentum of 0.01 to settle the eval-mode statistics.
+  bnMomentum: 0.2,
 };
 
 async function join(...parts: string[]): Promise<string> {

@@ -32,6 +32,12 @@ export interface TrainConfig {
   /** Flip TTA during validation. */
   tta: boolean;
   threshold: number;
+  /**
+   * Overrides the momentum of every batch-norm layer. EfficientNet's 0.01 needs hundreds of steps before the running
+   * statistics (used in eval mode) match the weights; short runs such as the demo set a larger value. null keeps the
+   * model's own.
+   */
+  bnMomentum: number | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -56,6 +62,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   augment: DEFAULT_AUGMENT,
   tta: false,
   threshold: 0.5,
+  bnMomentum: null,
 };
 
 /** Checks a configuration and names every bad field. */

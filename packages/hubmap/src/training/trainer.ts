@@ -1,5 +1,5 @@
 import { parseRle } from '@nephron/io';
-import { AdamW, CosineAnnealingWarmRestarts, type Module } from '@nephron/nn';
+import { AdamW, BatchNorm2d, CosineAnnealingWarmRestarts, type Module } from '@nephron/nn';
 import { keep, type Tensor, tidy } from '@nephron/tensor';
 import { augmentBatch } from '../augment/augment.js';
 import { extractCrop } from '../augment/crop.js';
@@ -109,6 +109,9 @@ export class Trainer {
     readonly hooks: TrainHooks = {},
   ) {
     validateTrainConfig(config);
+    if (config.bnMomentum !== null) {
+      for (const m of model.modules()) if (m instanceof BatchNorm2d) m.momentum = config.bnMomentum;
+    }
     this.optimizer = new AdamW(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay });
     this.scheduler = new CosineAnnealingWarmRestarts(this.optimizer as never, {
       T_0: config.t0,

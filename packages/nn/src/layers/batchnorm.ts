@@ -17,7 +17,8 @@ export interface BatchNorm2dOptions {
  */
 export class BatchNorm2d extends Module {
   readonly eps: number;
-  readonly momentum: number;
+  /** Weight of each new batch in the running statistics; the trainer may change it (see TrainConfig.bnMomentum). */
+  momentum: number;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
