@@ -130,9 +130,9 @@ describe('the pipeline end to end', () => {
 
       // Two shards merged give the same submission.
       const parts = [0, 1].map((i) => join(dir, `part-${i}.csv`));
-      parts.forEach((part, i) =>
-        ok([...args, '--out', part, '--work', join(dir, `work-${i}`), '--shard', `${i}/2`]),
-      );
+      for (const [i, part] of parts.entries()) {
+        ok([...args, '--out', part, '--work', join(dir, `work-${i}`), '--shard', `${i}/2`]);
+      }
       const merged = join(dir, 'merged.csv');
       ok(['merge', ...parts, '--order', join(vanderbilt, 'sample_submission.csv'), '--out', merged]);
       expect(readFileSync(merged, 'utf8').trim().split('\n')).toEqual(rows);
