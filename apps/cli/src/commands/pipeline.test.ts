@@ -49,30 +49,34 @@ describe('the pipeline end to end', () => {
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'nephron-real-'));
       const run = join(dir, 'run');
-      ok([
-        'train',
-        '--data',
-        vanderbilt,
-        '--out',
-        run,
-        '--encoder',
-        'efficientnet-b0',
-        '--epochs',
-        '1',
-        '--steps-per-epoch',
-        '2',
-        '--batch-size',
-        '2',
-        '--tile',
-        '64',
-        '--downscale',
-        '16',
-        '--random-tiles',
-        '2',
-        '--validation',
-        'a56d29a42',
-        '--quiet',
-      ]);
+      // A few steps of B0 on 64-px tiles at 1/16 scale: enough to exercise every stage, cheap enough for CI.
+      const train = (epochs: number, ...extra: string[]) =>
+        ok([
+          'train',
+          '--data',
+          vanderbilt,
+          '--out',
+          run,
+          '--encoder',
+          'efficientnet-b0',
+          '--epochs',
+          String(epochs),
+          '--steps-per-epoch',
+          '2',
+          '--batch-size',
+          '2',
+          '--tile',
+          '64',
+          '--downscale',
+          '16',
+          '--random-tiles',
+          '2',
+          '--validation',
+          'a56d29a42',
+          '--quiet',
+          ...extra,
+        ]);
+      train(1);
       const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
         .trim()
         .split('\n')
@@ -138,31 +142,7 @@ describe('the pipeline end to end', () => {
       expect(readFileSync(merged, 'utf8').trim().split('\n')).toEqual(rows);
 
       // The run resumes from last.safetensors for a second epoch.
-      ok([
-        'train',
-        '--data',
-        vanderbilt,
-        '--out',
-        run,
-        '--encoder',
-        'efficientnet-b0',
-        '--epochs',
-        '2',
-        '--steps-per-epoch',
-        '2',
-        '--batch-size',
-        '2',
-        '--tile',
-        '64',
-        '--downscale',
-        '16',
-        '--random-tiles',
-        '2',
-        '--validation',
-        'a56d29a42',
-        '--quiet',
-        '--resume',
-      ]);
+      train(2, '--resume');
       expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
     },
     LONG,
