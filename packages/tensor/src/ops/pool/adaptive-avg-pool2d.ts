@@ -2,7 +2,7 @@ import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
-import { checkNchw, NCHW_WGSL, nchwWords, pair } from './nchw.js';
+import { checkNchw, inputPixelWgsl, NCHW_WGSL, nchwWords, outputPixelWgsl, pair } from './nchw.js';
 
 const WG = 64;
 
@@ -21,11 +21,7 @@ const FORWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let ow = i % OW_();
-  let oh = (i / OW_()) % OH_();
-  let plane = xPlane(i / (OW_() * OH_()));
+${outputPixelWgsl(WG)}
   let h0 = binStart(oh, H_(), OH_());
   let h1 = binEnd(oh, H_(), OH_());
   let w0 = binStart(ow, W_(), OW_());
@@ -48,11 +44,7 @@ const BACKWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> gx: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let w = i % W_();
-  let h = (i / W_()) % H_();
-  let plane = gPlane(i / (W_() * H_()));
+${inputPixelWgsl(WG)}
   let ohEnd = min(((h + 1u) * OH_() + H_() - 1u) / H_(), OH_());
   let owEnd = min(((w + 1u) * OW_() + W_() - 1u) / W_(), OW_());
   var total = 0.0;

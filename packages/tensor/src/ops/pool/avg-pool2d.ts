@@ -4,9 +4,11 @@ import { recordOp, Tensor } from '../../tensor.js';
 import {
   COVER_WGSL,
   checkNchw,
+  inputPixelWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
   nchwWords,
+  outputPixelWgsl,
   type Pair,
   poolWindow,
   windowWords,
@@ -39,11 +41,7 @@ const FORWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let ow = i % OW_();
-  let oh = (i / OW_()) % OH_();
-  let plane = xPlane(i / (OW_() * OH_()));
+${outputPixelWgsl(WG)}
   let h0 = i32(oh * ui(${P + 2}u)) - i32(ui(${P + 4}u));
   let w0 = i32(ow * ui(${P + 3}u)) - i32(ui(${P + 5}u));
   let h1 = min(h0 + i32(ui(${P}u)), i32(H_()));
@@ -66,11 +64,7 @@ const BACKWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> gx: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let w = i % W_();
-  let h = (i / W_()) % H_();
-  let plane = gPlane(i / (W_() * H_()));
+${inputPixelWgsl(WG)}
   let ohEnd = coverHi(h, ui(${P + 2}u), ui(${P + 4}u), OH_());
   let owEnd = coverHi(w, ui(${P + 3}u), ui(${P + 5}u), OW_());
   let owStart = coverLo(w, ui(${P + 1}u), ui(${P + 3}u), ui(${P + 5}u));

@@ -7,6 +7,7 @@ import {
   NCHW_PARAMS,
   NCHW_WGSL,
   nchwWords,
+  outputPixelWgsl,
   type Pair,
   poolWindow,
   type Window,
@@ -28,11 +29,7 @@ const FORWARD: Kernel = {
 @group(0) @binding(3) var<storage, read_write> indices: array<i32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let ow = i % OW_();
-  let oh = (i / OW_()) % OH_();
-  let plane = xPlane(i / (OW_() * OH_()));
+${outputPixelWgsl(WG)}
   let h0 = i32(oh * ui(${P + 2}u)) - i32(ui(${P + 4}u));
   let w0 = i32(ow * ui(${P + 3}u)) - i32(ui(${P + 5}u));
   var best = 0.0;

@@ -22,6 +22,27 @@ fn gPlane(nc: u32) -> u32 { return ui(12u) + (nc / C_()) * ui(13u) + (nc % C_())
 fn gAt(plane: u32, h: u32, w: u32) -> u32 { return plane + h * ui(15u) + w * ui(16u); }
 `;
 
+/**
+ * The start of every forward kernel here: one thread per output pixel `i`, which reads input plane `plane` to write
+ * output (oh, ow).
+ */
+export function outputPixelWgsl(workgroup: number): string {
+  return `  let i = linearIndex(gid, nwg, ${workgroup}u);
+  if (i >= ui(0u)) { return; }
+  let ow = i % OW_();
+  let oh = (i / OW_()) % OH_();
+  let plane = xPlane(i / (OW_() * OH_()));`;
+}
+
+/** The start of the backward kernels: one thread per input pixel (h, w), gathering from gradient plane `plane`. */
+export function inputPixelWgsl(workgroup: number): string {
+  return `  let i = linearIndex(gid, nwg, ${workgroup}u);
+  if (i >= ui(0u)) { return; }
+  let w = i % W_();
+  let h = (i / W_()) % H_();
+  let plane = gPlane(i / (W_() * H_()));`;
+}
+
 /** The first 17 words: sizes, the input's layout and (for backward) the gradient's layout. */
 export function nchwWords(
   count: number,

@@ -1,7 +1,14 @@
 import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
-import { checkNchw, NCHW_PARAMS, NCHW_WGSL, nchwWords } from '../pool/nchw.js';
+import {
+  checkNchw,
+  inputPixelWgsl,
+  NCHW_PARAMS,
+  NCHW_WGSL,
+  nchwWords,
+  outputPixelWgsl,
+} from '../pool/nchw.js';
 
 const WG = 64;
 const P = NCHW_PARAMS;
@@ -69,11 +76,7 @@ const FORWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let ow = i % OW_();
-  let oh = (i / OW_()) % OH_();
-  let plane = xPlane(i / (OW_() * OH_()));
+${outputPixelWgsl(WG)}
   let stepH = uf(${P + 2}u);
   let stepW = uf(${P + 3}u);
   if (!bilinear()) {
@@ -105,11 +108,7 @@ const BACKWARD: Kernel = {
 @group(0) @binding(2) var<storage, read_write> gx: array<f32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(gid, nwg, ${WG}u);
-  if (i >= ui(0u)) { return; }
-  let w = i % W_();
-  let h = (i / W_()) % H_();
-  let plane = gPlane(i / (W_() * H_()));
+${inputPixelWgsl(WG)}
   let stepH = uf(${P + 2}u);
   let stepW = uf(${P + 3}u);
   let rows = outRange(h, stepH, H_(), OH_());
