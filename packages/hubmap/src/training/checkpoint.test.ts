@@ -156,6 +156,24 @@ describe('resuming in the middle of an epoch', () => {
     ]);
   });
 
+  it('refuses to resume with other training options, naming each; more epochs are fine', async () => {
+    const stopped = await train(memoryRunFolder(), 1);
+    const dataset = await loadDataset(dataDir);
+    const other = new Trainer(
+      dataset,
+      new TinyNet(),
+      meanLoss,
+      { ...config, batchSize: 1, lr: 0.5 },
+      stopped.folder,
+    );
+    await expect(other.resume()).rejects.toThrow(CheckpointError);
+    await expect(other.resume()).rejects.toThrow(
+      /memory\/last\.safetensors was written with other training options.*\n {2}batchSize: 2 → 1\n {2}lr: 0\.001 → 0\.5$/s,
+    );
+    const longer = new Trainer(dataset, new TinyNet(), meanLoss, { ...config, epochs: 3 }, stopped.folder);
+    expect(await longer.resume()).toBe(true);
+  });
+
   it('drops the steps.jsonl lines the checkpoint does not hold (a kill between the two writes)', async () => {
     const whole = await train();
     const first = await train(memoryRunFolder(), 2);

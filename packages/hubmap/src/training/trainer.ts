@@ -12,9 +12,10 @@ import { tiffSlideSource } from '../inference/slide-source.js';
 import { Random } from '../random.js';
 import { type TileCentre, TileSampler } from '../sampling/sampler.js';
 import { runDice } from '../scoring/run-dice.js';
-import { type Progress, restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
+import { CheckpointError, type Progress, restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
 import { type TrainConfig, validateTrainConfig } from './config.js';
 import { type EpochMetrics, metricsCsv, metricsJsonl, type StepRecord, stepsJsonl } from './metrics.js';
+import { resumeConflicts } from './resume-check.js';
 import type { RunFolder } from './run-folder.js';
 import { loadTrainingImage, type TrainingImage } from './training-image.js';
 
@@ -153,6 +154,13 @@ export class Trainer {
       optimizer: this.optimizer,
       scheduler: this.scheduler,
     });
+    const conflicts = resumeConflicts(restored.config, this.config);
+    if (conflicts.length > 0) {
+      throw new CheckpointError(
+        `${this.run.name}/last.safetensors was written with other training options; resume with the same ones ` +
+          `(only epochs and checkpointEvery may change) or train into a new folder:\n  ${conflicts.join('\n  ')}`,
+      );
+    }
     this.progress = restored.progress;
     const jsonl = await this.run.read('metrics.jsonl');
     if (jsonl) {
