@@ -1,4 +1,4 @@
-import { fileSource } from '@nephron/io';
+import { fileSource, removeStaleTemporaries } from '@nephron/io';
 import { FileError, type HostFiles } from './files.js';
 
 export { FileError };
@@ -21,6 +21,8 @@ function fileError(path: string, doing: string, error: unknown): FileError {
 
 /** Files on the local disk. Writes go to a temporary file in the same folder, then are renamed over the target. */
 export function nodeFiles(): HostFiles {
+  // Folders this process has written to: the first write in each clears what killed runs left there.
+  const swept = new Set<string>();
   return {
     async open(path) {
       const fs = await import('node:fs/promises');
@@ -37,6 +39,10 @@ export function nodeFiles(): HostFiles {
       try {
         // Output folders (a training run, per-slide results) are created on first write.
         await fs.mkdir(dirname(path), { recursive: true });
+        if (!swept.has(dirname(path))) {
+          swept.add(dirname(path));
+          await removeStaleTemporaries(dirname(path));
+        }
         await fs.writeFile(temp, data, { flag: 'wx' });
         await fs.rename(temp, path);
       } catch (error) {

@@ -199,6 +199,8 @@ describe('nephron train, interrupted', () => {
       let step = readRunState(run).progress?.globalStep ?? 0;
       const endChain = () => {
         expect(finished(folder)).toEqual(baseline);
+        // The run that finished cleared the temporaries its killed predecessors left.
+        expect(readRunState(folder).temps).toEqual([]);
         log.push(`chain ${chain}: finished, identical to the uninterrupted run`);
         chain++;
         folder = join(root, `chain-${chain}`);

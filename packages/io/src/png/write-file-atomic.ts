@@ -43,3 +43,42 @@ export async function writeFileAtomic(
     throw (error as NodeJS.ErrnoException).code === undefined ? error : cannotWrite(error);
   }
 }
+
+/** `.<name>.<pid>.<time>.tmp`, the temporary files `writeFileAtomic` renames into place. */
+const TEMPORARY = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+/**
+ * Removes the temporary files that writes in `dir` left behind when their process was killed between opening the
+ * temporary and renaming it (SIGKILL, power loss). Only files whose writer is no longer running go; a live
+ * process's write in progress is left alone. Returns the names removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const nodePath = await import('node:path');
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (!match || isRunning(Number(match[2]))) continue;
+    await fs.rm(nodePath.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
