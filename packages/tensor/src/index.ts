@@ -8,6 +8,16 @@ export type { MemoryStats } from './engine/engine.js';
 export { Engine, getEngine, init, memoryStats, setEngine } from './engine/engine.js';
 export type { Kernel, UniformValue } from './engine/kernel.js';
 export { LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from './engine/kernel.js';
+export {
+  formatProfile,
+  opType,
+  type ProfileRow,
+  Profiler,
+  ProfilingUnavailableError,
+  profileRows,
+  startProfiling,
+  stopProfiling,
+} from './engine/profiler.js';
 export { conv2d, conv2dGradInput, conv2dGradWeight } from './ops/conv/conv2d.js';
 export type { Conv2dOptions, Conv2dPadding } from './ops/conv/params.js';
 export { type ConvGeometry, convGeometry } from './ops/conv/params.js';

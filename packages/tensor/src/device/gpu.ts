@@ -36,6 +36,9 @@ function dawnFlags(): string[] {
   const flags: string[] = [];
   const backend = process.env.NEPHRON_BACKEND;
   if (backend) flags.push(`backend=${backend}`);
+  // Dawn rounds timestamps to ~65 µs by default (a browser's guard against timing attacks); the profiler needs
+  // them as the driver gives them.
+  flags.push('disable-dawn-features=timestamp_quantization');
   return flags;
 }
 

@@ -2,6 +2,7 @@ import type { NephronDevice, RequestDeviceOptions } from '../device/device.js';
 import { requestDevice } from '../device/device.js';
 import { type Kernel, packUniforms, UNIFORM_SLOT_BYTES, UNIFORM_WORDS, type UniformValue } from './kernel.js';
 import { BufferPool } from './pool.js';
+import type { Profiler } from './profiler.js';
 
 /** How many dispatches share one command encoder before it is submitted. */
 const DISPATCHES_PER_SUBMIT = 512;
@@ -30,6 +31,9 @@ export class Engine {
   liveTensors = 0;
   dispatchCount = 0;
   submitCount = 0;
+  /** Set while profiling (see profiler.ts); null costs nothing. */
+  profiler: Profiler | null = null;
+  readonly dispatchesPerSubmit = DISPATCHES_PER_SUBMIT;
   private pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -113,7 +117,7 @@ export class Engine {
     if (x > max || y > max || z > max) {
       throw new RangeError(`kernel ${kernel.name}: ${x}x${y}x${z} workgroups exceed the device limit ${max}`);
     }
-    if (this.uniformSlots === DISPATCHES_PER_SUBMIT) this.flush();
+    if (this.uniformSlots === DISPATCHES_PER_SUBMIT || this.profiler?.full) this.flush();
     const pipeline = this.pipeline(kernel);
     const slot = this.uniformSlots++;
     packUniforms(uniforms, this.uniformData, slot * UNIFORM_WORDS);
@@ -127,10 +131,11 @@ export class Engine {
       entries.push({ binding: i + 1, resource });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.openPass();
+    const pass = this.profiler ? this.profiler.beginPass(this.endPass(), kernel.name) : this.openPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) pass.end();
     this.dispatchCount++;
   }
 
@@ -178,7 +183,9 @@ export class Engine {
         this.uniformSlots * UNIFORM_WORDS,
       );
     }
+    this.profiler?.resolve(encoder);
     this.device.queue.submit([encoder.finish()]);
+    this.profiler?.submitted();
     this.encoder = null;
     this.uniformSlots = 0;
     this.submitCount++;
@@ -271,6 +278,11 @@ export class Engine {
       this.errorsSeen = errors.length;
       throw first;
     }
+  }
+
+  /** Starts measuring `peakBytesInUse` again from what is in use now. */
+  resetPeakMemoryStats(): void {
+    this.pool.peakBytesInUse = this.pool.bytesInUse;
   }
 
   memoryStats(): MemoryStats {
