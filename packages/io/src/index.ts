@@ -4,5 +4,5 @@ export * from './csv/index.js';
 export * from './masks/index.js';
 export * from './png/index.js';
 export * from './rle/index.js';
-export { type TiledBigTiffSpec, writeTiledBigTiff } from './tiff/bigtiff-writer.js';
+export { encodeTiledBigTiff, type TiledBigTiffSpec, writeTiledBigTiff } from './tiff/bigtiff-writer.js';
 export * from './tiff/index.js';

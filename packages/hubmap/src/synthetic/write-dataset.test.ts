@@ -9,12 +9,21 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTiffFile, parseQupathGeoJson, rasterizeAnnotations, readRegion, rleDecode } from '@nephron/io';
+import {
+  bytesSource,
+  openTiff,
+  openTiffFile,
+  parseQupathGeoJson,
+  rasterizeAnnotations,
+  readRegion,
+  rleDecode,
+} from '@nephron/io';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../dataset/load-dataset.js';
 import { scoreSubmission } from '../scoring/score-submission.js';
+import { memoryRunFolder } from '../training/run-folder.js';
 import { renderSlide } from './tissue.js';
-import { writeSyntheticDataset } from './write-dataset.js';
+import { writeSyntheticDataset, writeSyntheticDatasetTo } from './write-dataset.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nephron-synthetic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -139,5 +148,33 @@ describe('writeSyntheticDataset', () => {
     await expect(writeSyntheticDataset(join(root, 'x'), { ...options, trainImages: 0 })).rejects.toThrow(
       'trainImages must be an integer of at least 1, got 0',
     );
+  });
+
+  it('writes the same files through a folder of atomic writes (as a page does), train.csv last', async () => {
+    const summary = await written;
+    const folder = memoryRunFolder('memory/data');
+    const order: string[] = [];
+    const write = folder.write;
+    folder.write = async (path, data) => {
+      order.push(path);
+      await write(path, data);
+    };
+    expect(await writeSyntheticDatasetTo(folder, options)).toEqual({ ...summary, dir: 'memory/data' });
+    expect(order.at(-1)).toBe('train.csv');
+    const text = (path: string) => new TextDecoder().decode(folder.files.get(path));
+    for (const path of order.filter((p) => !p.endsWith('.tiff'))) {
+      expect(text(path)).toBe(readFileSync(join(dir, path), 'utf8'));
+    }
+    expect(order.length).toBe(
+      readdirSync(dir, { recursive: true }).filter((p) => String(p).includes('.')).length,
+    );
+    for (const image of summary.images) {
+      const path = `${image.split}/${image.id}.tiff`;
+      const tiff = await openTiff(bytesSource(folder.files.get(path)!, path));
+      const region = await readRegion(tiff, { x: 0, y: 0, width: 200, height: 176 });
+      await tiff.close();
+      const slide = renderSlide({ width: 200, height: 176, seed: image.seed });
+      expect(Buffer.from(region.data).equals(Buffer.from(slide.rgb))).toBe(true);
+    }
   });
 });

@@ -1,4 +1,11 @@
-import { formatCsvRow, Mask, rleEncode, writeTiledBigTiff } from '@nephron/io';
+import {
+  encodeTiledBigTiff,
+  formatCsvRow,
+  Mask,
+  rleEncode,
+  type TiledBigTiffSpec,
+  writeTiledBigTiff,
+} from '@nephron/io';
 import { Random } from '../random.js';
 import { anatomyFeatures, glomerulusFeatures } from './geojson.js';
 import { renderSlide, type SyntheticSlide } from './tissue.js';
@@ -30,17 +37,86 @@ export interface SyntheticDatasetSummary {
   images: SyntheticImageSummary[];
 }
 
+/** One file of a synthetic dataset: text, or a slide that the writer encodes as a tiled TIFF. */
+export type SyntheticFile = { path: string; text: string } | { path: string; slide: TiledBigTiffSpec };
+
 /**
- * Writes a synthetic dataset in the Kaggle HuBMAP layout, so that training, prediction and scoring can run
- * with no download:
+ * The files of a synthetic dataset in the Kaggle HuBMAP layout, one after another, so that training,
+ * prediction and scoring can run with no download:
  *
- *     train.csv, train/{id}.tiff, train/{id}.json, train/{id}-anatomical-structure.json
+ *     train/{id}.tiff, train/{id}.json, train/{id}-anatomical-structure.json
  *     test/{id}.tiff, test/{id}-anatomical-structure.json
- *     dataset_information.csv, sample_submission.csv, solution.csv (the test masks, for scoring)
+ *     dataset_information.csv, sample_submission.csv, solution.csv (the test masks, for scoring), train.csv
  *
- * Slides are tiled, deflate-compressed (lossless) TIFFs, so the pixels read back are the rendered ones.
- * The folder appears whole or not at all: everything is written into a temporary sibling folder that is
- * renamed into place at the end. The target must not exist, or be an empty folder. Node only.
+ * train.csv comes last, so a writer that stops half-way leaves a folder without it, which no loader accepts.
+ * `summary` receives what was made of each slide.
+ */
+export function* syntheticDatasetFiles(
+  options: SyntheticDatasetOptions,
+  summary: SyntheticImageSummary[] = [],
+): Generator<SyntheticFile> {
+  checkOptions(options);
+  const random = new Random(options.seed);
+  const ids = distinctIds(options.trainImages + options.testImages, random);
+  const tileSize = options.tileSize ?? 256;
+  const trainRows: string[] = [formatCsvRow(['id', 'encoding'])];
+  const solutionRows: string[] = [formatCsvRow(['id', 'encoding'])];
+  const submissionRows: string[] = [formatCsvRow(['id', 'predicted'])];
+  const informationRows: string[] = [
+    formatCsvRow([
+      'image_file',
+      'width_pixels',
+      'height_pixels',
+      'anatomical_structures_segmention_file',
+      'glomerulus_segmentation_file',
+      'split',
+    ]),
+  ];
+  for (const [k, id] of ids.entries()) {
+    const split = k < options.trainImages ? 'train' : 'test';
+    const seed = random.int(0, 2 ** 31);
+    const slide = renderSlide({
+      width: options.width,
+      height: options.height,
+      seed,
+      ...(options.glomerulusRadius === undefined ? {} : { glomerulusRadius: options.glomerulusRadius }),
+    });
+    yield { path: `${split}/${id}.tiff`, slide: slideTiles(slide, tileSize) };
+    const anatomy = `${id}-anatomical-structure.json`;
+    yield { path: `${split}/${anatomy}`, text: JSON.stringify(anatomyFeatures(slide), null, 1) };
+    const encoding = rleEncode(new Mask(slide.width, slide.height, slide.mask));
+    if (split === 'train') {
+      yield { path: `${split}/${id}.json`, text: JSON.stringify(glomerulusFeatures(slide), null, 1) };
+      trainRows.push(formatCsvRow([id, encoding]));
+    } else {
+      solutionRows.push(formatCsvRow([id, encoding]));
+      submissionRows.push(formatCsvRow([id, '']));
+    }
+    informationRows.push(
+      formatCsvRow([
+        `${id}.tiff`,
+        slide.width,
+        slide.height,
+        anatomy,
+        split === 'train' ? `${id}.json` : '',
+        split,
+      ]),
+    );
+    let maskPixels = 0;
+    for (const v of slide.mask) maskPixels += v;
+    summary.push({ id, split, seed, glomeruli: slide.glomeruli.length, maskPixels });
+  }
+  yield { path: 'solution.csv', text: solutionRows.join('') };
+  yield { path: 'sample_submission.csv', text: submissionRows.join('') };
+  yield { path: 'dataset_information.csv', text: informationRows.join('') };
+  yield { path: 'train.csv', text: trainRows.join('') };
+}
+
+/**
+ * Writes a synthetic dataset (see {@link syntheticDatasetFiles}) into a folder on the local disk. Slides are
+ * tiled, deflate-compressed (lossless) TIFFs, so the pixels read back are the rendered ones. The folder
+ * appears whole or not at all: everything is written into a temporary sibling folder that is renamed into
+ * place at the end. The target must not exist, or be an empty folder. Node only.
  */
 export async function writeSyntheticDataset(
   dir: string,
@@ -60,67 +136,15 @@ export async function writeSyntheticDataset(
     path.dirname(path.resolve(dir)),
     `.${path.basename(dir)}.${process.pid}.${Date.now().toString(36)}.tmp`,
   );
-  const random = new Random(options.seed);
-  const ids = distinctIds(options.trainImages + options.testImages, random);
-  const tileSize = options.tileSize ?? 256;
   const images: SyntheticImageSummary[] = [];
   try {
     await fs.mkdir(path.join(temp, 'train'), { recursive: true });
     await fs.mkdir(path.join(temp, 'test'));
-    const trainRows: string[] = [formatCsvRow(['id', 'encoding'])];
-    const solutionRows: string[] = [formatCsvRow(['id', 'encoding'])];
-    const submissionRows: string[] = [formatCsvRow(['id', 'predicted'])];
-    const informationRows: string[] = [
-      formatCsvRow([
-        'image_file',
-        'width_pixels',
-        'height_pixels',
-        'anatomical_structures_segmention_file',
-        'glomerulus_segmentation_file',
-        'split',
-      ]),
-    ];
-    for (const [k, id] of ids.entries()) {
-      const split = k < options.trainImages ? 'train' : 'test';
-      const seed = random.int(0, 2 ** 31);
-      const slide = renderSlide({
-        width: options.width,
-        height: options.height,
-        seed,
-        ...(options.glomerulusRadius === undefined ? {} : { glomerulusRadius: options.glomerulusRadius }),
-      });
-      await writeTiledBigTiff(path.join(temp, split, `${id}.tiff`), slideTiles(slide, tileSize));
-      const anatomy = `${id}-anatomical-structure.json`;
-      await fs.writeFile(path.join(temp, split, anatomy), JSON.stringify(anatomyFeatures(slide), null, 1));
-      const encoding = rleEncode(new Mask(slide.width, slide.height, slide.mask));
-      if (split === 'train') {
-        await fs.writeFile(
-          path.join(temp, split, `${id}.json`),
-          JSON.stringify(glomerulusFeatures(slide), null, 1),
-        );
-        trainRows.push(formatCsvRow([id, encoding]));
-      } else {
-        solutionRows.push(formatCsvRow([id, encoding]));
-        submissionRows.push(formatCsvRow([id, '']));
-      }
-      informationRows.push(
-        formatCsvRow([
-          `${id}.tiff`,
-          slide.width,
-          slide.height,
-          anatomy,
-          split === 'train' ? `${id}.json` : '',
-          split,
-        ]),
-      );
-      let maskPixels = 0;
-      for (const v of slide.mask) maskPixels += v;
-      images.push({ id, split, seed, glomeruli: slide.glomeruli.length, maskPixels });
+    for (const file of syntheticDatasetFiles(options, images)) {
+      const target = path.join(temp, file.path);
+      if ('slide' in file) await writeTiledBigTiff(target, file.slide);
+      else await fs.writeFile(target, file.text);
     }
-    await fs.writeFile(path.join(temp, 'train.csv'), trainRows.join(''));
-    await fs.writeFile(path.join(temp, 'solution.csv'), solutionRows.join(''));
-    await fs.writeFile(path.join(temp, 'sample_submission.csv'), submissionRows.join(''));
-    await fs.writeFile(path.join(temp, 'dataset_information.csv'), informationRows.join(''));
     // rename() cannot replace a folder, even an empty one, on every platform; remove it first.
     if (existing !== undefined) await fs.rmdir(dir);
     await fs.rename(temp, dir);
@@ -129,6 +153,24 @@ export async function writeSyntheticDataset(
     throw error;
   }
   return { dir, images };
+}
+
+/**
+ * Writes a synthetic dataset through any folder whose writes are atomic per file (a browser's private file
+ * system, a host's files), building each TIFF in memory: for the small slides of the demo and of tests. A
+ * folder left half-written has no train.csv, which is written last.
+ */
+export async function writeSyntheticDatasetTo(
+  folder: { readonly name: string; write(path: string, data: Uint8Array | string): Promise<void> },
+  options: SyntheticDatasetOptions,
+): Promise<SyntheticDatasetSummary> {
+  const images: SyntheticImageSummary[] = [];
+  for (const file of syntheticDatasetFiles(options, images)) {
+    const data =
+      'slide' in file ? await encodeTiledBigTiff(file.slide, `${folder.name}/${file.path}`) : file.text;
+    await folder.write(file.path, data);
+  }
+  return { dir: folder.name, images };
 }
 
 function checkOptions(options: SyntheticDatasetOptions): void {
@@ -161,7 +203,7 @@ function distinctIds(count: number, random: Random): string[] {
 }
 
 /** The slide cut into TIFF tiles; tiles past the right and bottom edges are padded with glass. */
-function slideTiles(slide: SyntheticSlide, tileSize: number) {
+function slideTiles(slide: SyntheticSlide, tileSize: number): TiledBigTiffSpec {
   const { width, height, rgb } = slide;
   return {
     width,
