@@ -1,19 +1,44 @@
 import { parseRle } from '@nephron/io';
 import { DEFAULT_AUGMENT, NO_AUGMENT } from './augment/params.js';
+import { type DataFolder, nodeDataFolder } from './dataset/data-folder.js';
 import { type Dataset, loadDataset, openDatasetImage } from './dataset/load-dataset.js';
 import { predictImages, submissionCsv } from './inference/predict-images.js';
 import { createSegmentationModel, loadSegmentationModel } from './model.js';
 import { trainingReportHtml } from './report/training-report.js';
 import { type SubmissionScore, scoreSubmission } from './scoring/score-submission.js';
-import { writeSyntheticDataset } from './synthetic/write-dataset.js';
+import { writeSyntheticDatasetTo } from './synthetic/write-dataset.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './training/config.js';
 import { segmentationLoss } from './training/loss.js';
-import { nodeRunFolder } from './training/run-folder.js';
+import { nodeRunFolder, type RunFolder } from './training/run-folder.js';
 import { type StepInfo, Trainer, type TrainHooks } from './training/trainer.js';
 
+/**
+ * The demo's output folder: files are read and written by paths relative to it ('run/model.safetensors'), and the
+ * dataset loader reads data/ from it. A folder on disk in Node ({@link nodeDemoFolder}); a CLI host's files, so in
+ * a page the browser's private file system.
+ */
+export type DemoFolder = RunFolder & DataFolder;
+
+/** A folder on the local disk as the demo writes it (Node only). */
+export function nodeDemoFolder(dir: string): DemoFolder {
+  return { ...nodeDataFolder(dir), ...nodeRunFolder(dir), name: dir };
+}
+
+/** `dir` inside a demo folder, as a folder of its own. */
+export function demoSubfolder(folder: DemoFolder, dir: string): DemoFolder {
+  const at = (path: string) => (path === '' ? dir : `${dir}/${path}`);
+  return {
+    name: `${folder.name.replace(/\/+$/, '')}/${dir}`,
+    list: (subdir) => folder.list(at(subdir)),
+    open: (path) => folder.open(at(path)),
+    read: (path) => folder.read(at(path)),
+    write: (path, data) => folder.write(at(path), data),
+  };
+}
+
 export interface DemoOptions {
-  /** Folder for everything: data/, run/, predictions/, submission.csv, report.html. */
-  out: string;
+  /** Folder for everything: data/, run/, predictions/, submission.csv, score.json, report.html. */
+  out: DemoFolder;
   seed?: number;
   trainImages?: number;
   testImages?: number;
@@ -51,27 +76,19 @@ export const DEMO_TRAIN_CONFIG: TrainConfig = {
   bnMomentum: 0.2,
 };
 
-async function join(...parts: string[]): Promise<string> {
-  const path = await import('node:path');
-  return path.join(...parts);
-}
-
 /**
  * nephron's main job on a fresh machine, with no download: generate a synthetic Kaggle-layout dataset, train a
  * small UNet on it, predict the held-out test slides, score them against their solution and write a report.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  const fs = await import('node:fs/promises');
+  const out = options.out;
   const phase = (p: string) => options.hooks?.onPhase?.(p);
-  const dataDir = await join(options.out, 'data');
-  const haveData = await fs
-    .stat(await join(dataDir, 'train.csv'))
-    .then(() => true)
-    .catch(() => false);
-  if (!haveData) {
+  const data = demoSubfolder(out, 'data');
+  // train.csv is the dataset's last file: a folder without it was left half-written, and is written again.
+  if ((await data.read('train.csv')) === undefined) {
     phase('generating the synthetic dataset');
-    await writeSyntheticDataset(dataDir, {
+    await writeSyntheticDatasetTo(data, {
       trainImages: options.trainImages ?? 4,
       testImages: options.testImages ?? 2,
       width: options.width ?? 768,
@@ -79,13 +96,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       seed: options.seed ?? 1,
     });
   }
-  const dataset: Dataset = await loadDataset(dataDir);
+  const dataset: Dataset = await loadDataset(data);
   const config: TrainConfig = {
     ...DEMO_TRAIN_CONFIG,
     seed: options.seed ?? DEMO_TRAIN_CONFIG.seed,
     ...options.train,
   };
-  const run = nodeRunFolder(await join(options.out, 'run'));
+  const run = demoSubfolder(out, 'run');
   const lrSchedule: [number, number][] = [];
   const stepLosses: [number, number][] = [];
   const hooks: TrainHooks = {
@@ -115,7 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const modelBytes = await run.read('model.safetensors');
   if (!modelBytes) throw new Error(`${run.name}: training wrote no model.safetensors`);
   const { model, info } = loadSegmentationModel(modelBytes, `${run.name}/model.safetensors`);
-  const predictions = nodeRunFolder(await join(options.out, 'predictions'));
+  const predictions = demoSubfolder(out, 'predictions');
   const results = await predictImages(
     dataset.test.map((image) => ({ id: image.id, open: () => openDatasetImage(dataset, image) })),
     [(x) => model.forward(x)],
@@ -133,21 +150,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     dataset.test.map((t) => t.id),
     results,
   );
-  const { writeFileAtomic } = await import('@nephron/io');
-  await writeFileAtomic(await join(options.out, 'submission.csv'), submission);
+  await out.write('submission.csv', submission);
 
   phase('scoring');
-  const solution = await fs.readFile(await join(dataDir, 'solution.csv'), 'utf8');
+  const solutionBytes = await data.read('solution.csv');
+  if (!solutionBytes) throw new Error(`${data.name}: the dataset has no solution.csv to score against`);
+  const solution = new TextDecoder().decode(solutionBytes);
   const score = await scoreSubmission(submission, solution);
   const empty = submissionCsv(
     dataset.test.map((t) => t.id),
     new Map(dataset.test.map((t) => [t.id, { runs: parseRle('', { width: t.width, height: t.height }) }])),
   );
   const emptyScore = (await scoreSubmission(empty, solution)).mean;
-  await writeFileAtomic(
-    await join(options.out, 'score.json'),
-    `${JSON.stringify({ ...score, emptyScore }, null, 2)}\n`,
-  );
+  await out.write('score.json', `${JSON.stringify({ ...score, emptyScore }, null, 2)}\n`);
 
   phase('writing the report');
   const samples = [];
@@ -168,7 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `Test Dice ${score.mean.toFixed(4)} (predicting nothing scores ${emptyScore.toFixed(4)}); training took ${trainSeconds.toFixed(0)} s.`,
     ],
   });
-  await writeFileAtomic(await join(options.out, 'report.html'), html);
+  await out.write('report.html', html);
   await run.write('report.html', html);
   return {
     score,

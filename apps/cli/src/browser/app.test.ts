@@ -2,21 +2,15 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSegmentationModel } from '@nephron/hubmap';
-import { encodeMaskPng, Mask, rleEncode, writeTiledBigTiff } from '@nephron/io';
-import { saveSafetensors } from '@nephron/nn';
+import { encodeMaskPng, rleEncode } from '@nephron/io';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli.js';
 import type { DoctorReport } from '../commands/doctor.js';
-import { openEngine } from '../engine.js';
-import type { HostFiles } from '../host/files.js';
-import { nodeFiles } from '../host/node-files.js';
-import { memoryHost } from '../testing/memory-host.js';
 import type { NephronPage } from '../web/main.js';
 import { appReady, chooseFiles, clickAndRun, downloadOutput, typeCommand } from './app-page.js';
 import { APP_ROOT, buildPage } from './build-page.js';
 import { type HeadlessChromium, launchChromium } from './chromium.js';
+import { runNode as nodeRun, sampleMask, writeTinyModel, writeTinySlide } from './fixtures.js';
 import { type StaticServer, serveFolder } from './static-server.js';
 
 const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,58 +18,6 @@ const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACT = join(cliRoot, 'test-artifacts', 'browser-app.png');
 /** The README's screenshot, rewritten only when NEPHRON_UPDATE_SCREENSHOTS=1 so CI leaves the tree clean. */
 const COMMITTED = fileURLToPath(new URL('../../../../docs/screenshots/browser-app.png', import.meta.url));
-
-/** Files of `dir` under the paths the browser host gives picked files, so both hosts get the same lines. */
-function filesIn(dir: string): HostFiles {
-  const files = nodeFiles();
-  const at = (path: string) => join(dir, path);
-  return {
-    open: (path) => files.open(at(path)),
-    write: (path, data) => files.write(at(path), data),
-    list: (path) => files.list(at(path)),
-  };
-}
-
-/** A small mask with a few blobs, rows of odd length and a run that wraps from one column to the next. */
-function sampleMask(): Mask {
-  const mask = new Mask(37, 23);
-  for (let y = 0; y < mask.height; y++) {
-    for (let x = 0; x < mask.width; x++) {
-      const blob = (x - 10) ** 2 + (y - 8) ** 2 < 30 || (x > 22 && x < 33 && y > 12 && y < 20);
-      mask.data[y * mask.width + x] = blob || (x === 5 && y > 17) || (x === 6 && y < 3) ? 1 : 0;
-    }
-  }
-  return mask;
-}
-
-/** A 128 x 96 slide in the tiled BigTIFF layout: pale background and one pink disc of "tissue". */
-async function writeTinySlide(path: string): Promise<void> {
-  const side = 64;
-  await writeTiledBigTiff(path, {
-    width: 128,
-    height: 96,
-    tileSize: side,
-    tile(tx, ty) {
-      const rgb = new Uint8Array(side * side * 3);
-      for (let y = 0; y < side; y++) {
-        for (let x = 0; x < side; x++) {
-          const inside = (tx * side + x - 60) ** 2 + (ty * side + y - 50) ** 2 < 900;
-          rgb.set(inside ? [200, 120, 170] : [240, 235, 238], (y * side + x) * 3);
-        }
-      }
-      return rgb;
-    },
-  });
-}
-
-/** An untrained UNet on EfficientNet-B0 saved as `nephron train` saves models, small enough for a software GPU. */
-async function writeTinyModel(path: string): Promise<void> {
-  const { host } = memoryHost();
-  await openEngine(host);
-  const model = createSegmentationModel('efficientnet-b0', 2);
-  const metadata = { encoder: 'efficientnet-b0', classes: '2', downscale: '1', tile: '64', threshold: '0.5' };
-  await writeFile(path, await saveSafetensors(model.stateDict(), { metadata }));
-}
 
 describe('the browser app', () => {
   let outDir: string;
@@ -86,11 +28,7 @@ describe('the browser app', () => {
   const requests: string[] = [];
   const pageErrors: string[] = [];
 
-  async function runNode(line: readonly string[]) {
-    const { host, stdout, stderr } = memoryHost({ files: filesIn(fixtures) });
-    const code = await runCli(line, host);
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  }
+  const runNode = (line: readonly string[]) => nodeRun(fixtures, line);
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'nephron-app-'));
