@@ -1,6 +1,8 @@
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
+import { autocastCall } from '../precision/autocast.js';
+import { commonFloatDtype, viaFloat32 } from '../precision/via-float32.js';
 import {
   DEPTHWISE_FWD_COLS,
   DEPTHWISE_FWD_ROWS,
@@ -490,8 +492,6 @@ function zerosOf(shape: number[]): Tensor {
 
 function checkOperand(t: Tensor, what: string, batched: boolean): void {
   t.assertAlive();
-  if (t.dtype !== 'float32')
-    throw new TypeError(`conv2d: ${what} ${t} is ${t.dtype}; conv2d computes in float32`);
   // Batched operands are split into windows that fit; weight and bias are bound whole.
   if (!batched) checkBindable(t, what);
 }
@@ -508,20 +508,28 @@ export function conv2d(
   bias: Tensor | null = null,
   options: Conv2dOptions = {},
 ): Tensor {
+  const autocasted = autocastCall([x, weight, bias] as const, (xh, wh, bh) => conv2d(xh, wh, bh, options));
+  if (autocasted) return autocasted;
   checkOperand(x, 'input', true);
   checkOperand(weight, 'weight', false);
   if (bias) checkOperand(bias, 'bias', false);
+  const dtype = commonFloatDtype('conv2d', [
+    [x, 'input'],
+    [weight, 'weight'],
+    [bias, 'bias'],
+  ]);
   const g = convGeometry(x.shape, weight.shape, bias?.shape ?? null, options);
-  const out = forward(x, weight, bias, g);
+  // The kernels read and write float32: float16 operands are widened per call and results rounded once.
+  const out = viaFloat32([x, weight, bias] as const, dtype, (xs, ws, bs) => forward(xs, ws, bs, g));
   return recordOp(
     'conv2d',
     out,
     [x, weight, bias],
     (dy, [xs, ws], needs) => {
       return [
-        needs[0] ? conv2dGradInput(dy, ws, g) : null,
-        needs[1] ? conv2dGradWeight(dy, xs, g) : null,
-        needs[2] ? conv2dGradBias(dy, g) : null,
+        needs[0] ? viaFloat32([dy, ws] as const, dtype, (d, w) => conv2dGradInput(d, w, g)) : null,
+        needs[1] ? viaFloat32([dy, xs] as const, dtype, (d, i) => conv2dGradWeight(d, i, g)) : null,
+        needs[2] ? viaFloat32([dy] as const, dtype, (d) => conv2dGradBias(d, g)) : null,
       ];
     },
     [x, weight],

@@ -5,6 +5,7 @@ import { formatShape, numel } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { assertBindable } from '../elementwise/binding-range.js';
 import { map } from '../elementwise/map.js';
+import { cast } from '../elementwise/where.js';
 import { reduce } from '../reduce/reduce.js';
 import { type ClassLossSpec, LOSS_WG, lossBackwardKernel, lossForwardKernel } from './class-loss-kernels.js';
 
@@ -35,7 +36,7 @@ function packed(t: Tensor): Tensor {
 }
 
 function checkInputs(name: string, input: Tensor, target: Tensor, weight: Tensor | null | undefined): void {
-  if (input.dtype !== 'float32') throw new TypeError(`${name}: input ${input} must be float32`);
+  if (input.dtype !== 'float32') throw new TypeError(`${name}: input ${input} must be float32 or float16`);
   if (input.ndim < 2) throw new RangeError(`${name}: input ${input} must be [N, C] or [N, C, ...]`);
   if (target.dtype !== 'int32')
     throw new TypeError(`${name}: target ${target} must hold int32 class indices`);
@@ -60,6 +61,14 @@ export function classLoss(
   target: Tensor,
   options: ClassLossOptions,
 ): Tensor {
+  if (input.dtype === 'float16') {
+    // A loss sums over every pixel, beyond what half precision holds: float16 logits are widened (a recorded
+    // cast, so their gradient comes back as float16) and the loss is float32, as under PyTorch's autocast.
+    const wide = cast(input, 'float32');
+    const loss = classLoss(kind, wide, target, options);
+    wide.dispose();
+    return loss;
+  }
   const name = kind === 'ce' ? 'crossEntropy' : 'nllLoss';
   const { ignoreIndex = -100, reduction = 'mean', weight = null } = options;
   checkInputs(name, input, target, weight);

@@ -1,5 +1,7 @@
 import { formatShape } from '../../shape.js';
 import { recordOp, type Tensor } from '../../tensor.js';
+import { autocastCall } from '../precision/autocast.js';
+import { commonFloatDtype } from '../precision/via-float32.js';
 import { sumTo } from '../reduce/sum.js';
 import { reshape } from '../views.js';
 import { batchedGemm } from './matmul.js';
@@ -14,6 +16,13 @@ function t2(x: Tensor): Tensor {
  * [..., in] and `bias` [out]. The bias is added by the matmul kernel as it stores, so it costs no extra pass.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const autocasted = autocastCall([x, weight, bias ?? null] as const, (xh, wh, bh) => linear(xh, wh, bh));
+  if (autocasted) return autocasted;
+  commonFloatDtype('linear', [
+    [x, 'input'],
+    [weight, 'weight'],
+    [bias ?? null, 'bias'],
+  ]);
   if (weight.ndim !== 2) throw new RangeError(`linear: weight ${weight} must be 2-D [out, in]`);
   const [outFeatures, inFeatures] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {

@@ -1,6 +1,8 @@
 import { broadcastShapes, broadcastStrides, contiguousStrides, formatShape } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
+import { autocastCall } from '../precision/autocast.js';
+import { commonFloatDtype, viaFloat32 } from '../precision/via-float32.js';
 import { sumTo } from '../reduce/sum.js';
 import { reshape } from '../views.js';
 import { gemmInto } from './gemm.js';
@@ -27,6 +29,12 @@ function expandBatch(t: Tensor, batch: readonly number[]): Tensor {
  * materialised first.
  */
 export function batchedGemm(a: Tensor, b: Tensor, bias?: Tensor): Tensor {
+  // The GEMM kernels read float32: float16 operands are widened per call and the product rounded once.
+  if (a.dtype === 'float16' || b.dtype === 'float16' || bias?.dtype === 'float16') {
+    return viaFloat32([a, b, bias ?? null] as const, 'float16', (wa, wb, wbias) =>
+      batchedGemm(wa, wb, wbias ?? undefined),
+    );
+  }
   const r = a.ndim;
   const out = Tensor.empty([...a.shape.slice(0, r - 1), b.shape[r - 1]]);
   if (gemmInto(a, b, out, bias)) return out;
@@ -46,7 +54,6 @@ function copyInto(src: Tensor, dst: Tensor): void {
 
 function checkOperand(t: Tensor, what: string): void {
   t.assertAlive();
-  if (t.dtype !== 'float32') throw new TypeError(`matmul: ${what} ${t} must be float32`);
   if (t.ndim === 0) throw new RangeError(`matmul: ${what} ${t} must have at least one dim`);
 }
 
@@ -56,8 +63,14 @@ function checkOperand(t: Tensor, what: string): void {
  * batches of matrices whose batch dims broadcast. Transposed and broadcast operands are read in place.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  const autocasted = autocastCall([a, b] as const, (ah, bh) => matmul(ah, bh));
+  if (autocasted) return autocasted;
   checkOperand(a, 'input');
   checkOperand(b, 'other');
+  commonFloatDtype('matmul', [
+    [a, 'input'],
+    [b, 'other'],
+  ]);
   const k = a.shape[a.ndim - 1];
   const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
   if (k !== kb) {

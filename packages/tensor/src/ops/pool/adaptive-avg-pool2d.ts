@@ -2,7 +2,17 @@ import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
-import { checkNchw, inputPixelWgsl, NCHW_WGSL, nchwWords, outputPixelWgsl, pair } from './nchw.js';
+import {
+  checkNchw,
+  elementType,
+  elementWgsl,
+  inputPixelWgsl,
+  NCHW_WGSL,
+  nchwWords,
+  outputPixelWgsl,
+  pair,
+  perElement,
+} from './nchw.js';
 
 const WG = 64;
 
@@ -12,13 +22,14 @@ fn binStart(i: u32, S: u32, O: u32) -> u32 { return (i * S) / O; }
 fn binEnd(i: u32, S: u32, O: u32) -> u32 { return ((i + 1u) * S + O - 1u) / O; }
 `;
 
-const FORWARD: Kernel = {
-  name: 'adaptive_avg_pool2d',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${BINS_WGSL}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const FORWARD = perElement(
+  (E): Kernel => ({
+    name: 'adaptive_avg_pool2d',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${BINS_WGSL}
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${outputPixelWgsl(WG)}
@@ -28,20 +39,22 @@ ${outputPixelWgsl(WG)}
   let w1 = binEnd(ow, W_(), OW_());
   var total = 0.0;
   for (var h = h0; h < h1; h++) {
-    for (var w = w0; w < w1; w++) { total += x[xAt(plane, h, w)]; }
+    for (var w = w0; w < w1; w++) { total += f32(x[xAt(plane, h, w)]); }
   }
-  out[i] = total / f32((h1 - h0) * (w1 - w0));
+  out[i] = E(total / f32((h1 - h0) * (w1 - w0)));
 }`,
-};
+  }),
+);
 
 // Input row h lies in bins floor(h·O/S) .. ceil((h+1)·O/S) − 1; each thread gathers from those.
-const BACKWARD: Kernel = {
-  name: 'adaptive_avg_pool2d_backward',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${BINS_WGSL}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gx: array<f32>;
+const BACKWARD = perElement(
+  (E): Kernel => ({
+    name: 'adaptive_avg_pool2d_backward',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${BINS_WGSL}
+@group(0) @binding(1) var<storage, read> g: array<E>;
+@group(0) @binding(2) var<storage, read_write> gx: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${inputPixelWgsl(WG)}
@@ -52,12 +65,13 @@ ${inputPixelWgsl(WG)}
     let rows = binEnd(oh, H_(), OH_()) - binStart(oh, H_(), OH_());
     for (var ow = (w * OW_()) / W_(); ow < owEnd; ow++) {
       let cols = binEnd(ow, W_(), OW_()) - binStart(ow, W_(), OW_());
-      total += g[gAt(plane, oh, ow)] / f32(rows * cols);
+      total += f32(g[gAt(plane, oh, ow)]) / f32(rows * cols);
     }
   }
-  gx[i] = total;
+  gx[i] = E(total);
 }`,
-};
+  }),
+);
 
 const GLOBAL_WG = 64;
 
@@ -66,12 +80,13 @@ const GLOBAL_WG = 64;
  * tree reduction in workgroup memory combines them. A plane of 128² pixels is 256 loads per thread instead of
  * 16384 for one thread.
  */
-const GLOBAL: Kernel = {
-  name: 'global_avg_pool2d',
-  bindings: ['read', 'read_write'],
-  code: `${UNIFORMS_WGSL}${NCHW_WGSL}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const GLOBAL = perElement(
+  (E): Kernel => ({
+    name: 'global_avg_pool2d',
+    bindings: ['read', 'read_write'],
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${NCHW_WGSL}
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 var<workgroup> partial: array<f32, ${GLOBAL_WG}>;
 @compute @workgroup_size(${GLOBAL_WG})
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -80,16 +95,17 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   let plane = xPlane(nc);
   let size = H_() * W_();
   var total = 0.0;
-  for (var j = t; j < size; j += ${GLOBAL_WG}u) { total += x[xAt(plane, j / W_(), j % W_())]; }
+  for (var j = t; j < size; j += ${GLOBAL_WG}u) { total += f32(x[xAt(plane, j / W_(), j % W_())]); }
   partial[t] = total;
   workgroupBarrier();
   for (var half = ${GLOBAL_WG / 2}u; half > 0u; half /= 2u) {
     if (t < half) { partial[t] += partial[t + half]; }
     workgroupBarrier();
   }
-  if (t == 0u) { out[nc] = partial[0] / f32(size); }
+  if (t == 0u) { out[nc] = E(partial[0] / f32(size)); }
 }`,
-};
+  }),
+);
 
 /**
  * Adaptive average pooling to `outputSize` ([oh, ow] or one number for both), as
@@ -100,14 +116,17 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   const out2 = pair(outputSize, 'output size', 'adaptiveAvgPool2d', 1);
   const [n, c, h, w] = x.shape;
   if (h === 0 || w === 0) throw new RangeError(`adaptiveAvgPool2d: input ${x} has an empty plane`);
-  const out = Tensor.empty([n, c, ...out2]);
+  const out = Tensor.empty([n, c, ...out2], x.dtype);
+  const type = elementType(x);
   const engine = getEngine();
   const global = out2[0] === 1 && out2[1] === 1;
   const count = out.numel();
   if (count > 0) {
     const words = nchwWords(count, x, x, out2, null);
-    if (global) engine.dispatch(GLOBAL, [x.storage.buffer, out.storage.buffer], words, engine.grid(count, 1));
-    else engine.dispatch(FORWARD, [x.storage.buffer, out.storage.buffer], words, engine.grid(count, WG));
+    if (global)
+      engine.dispatch(GLOBAL(type), [x.storage.buffer, out.storage.buffer], words, engine.grid(count, 1));
+    else
+      engine.dispatch(FORWARD(type), [x.storage.buffer, out.storage.buffer], words, engine.grid(count, WG));
   }
   const inputShape = x.shape;
   return recordOp('adaptiveAvgPool2d', out, [x], (g) => {
@@ -117,17 +136,17 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
       const gx = map([spread], {
         name: 'global_avg_pool2d_backward',
         expr: 'a0 / uf(S+0u)',
-        outDtype: 'float32',
+        outDtype: g.dtype,
         scalars: [{ f: h * w }],
       });
       spread.dispose();
       return [gx];
     }
-    const gx = Tensor.empty(inputShape);
+    const gx = Tensor.empty(inputShape, g.dtype);
     const total = gx.numel();
     if (total > 0) {
       engine.dispatch(
-        BACKWARD,
+        BACKWARD(type),
         [g.storage.buffer, gx.storage.buffer],
         nchwWords(total, { shape: inputShape }, null, out2, g),
         engine.grid(total, WG),

@@ -4,12 +4,15 @@ import { recordOp, Tensor } from '../../tensor.js';
 import {
   COVER_WGSL,
   checkNchw,
+  elementType,
+  elementWgsl,
   inputPixelWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
   nchwWords,
   outputPixelWgsl,
   type Pair,
+  perElement,
   poolWindow,
   windowWords,
 } from './nchw.js';
@@ -32,13 +35,14 @@ fn divisor(oh: u32, ow: u32) -> f32 {
 }
 `;
 
-const FORWARD: Kernel = {
-  name: 'avg_pool2d',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${DIVISOR_WGSL}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const FORWARD = perElement(
+  (E): Kernel => ({
+    name: 'avg_pool2d',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${DIVISOR_WGSL}
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${outputPixelWgsl(WG)}
@@ -48,20 +52,22 @@ ${outputPixelWgsl(WG)}
   let w1 = min(w0 + i32(ui(${P + 1}u)), i32(W_()));
   var total = 0.0;
   for (var h = max(h0, 0); h < h1; h++) {
-    for (var w = max(w0, 0); w < w1; w++) { total += x[xAt(plane, u32(h), u32(w))]; }
+    for (var w = max(w0, 0); w < w1; w++) { total += f32(x[xAt(plane, u32(h), u32(w))]); }
   }
-  out[i] = total / divisor(oh, ow);
+  out[i] = E(total / divisor(oh, ow));
 }`,
-};
+  }),
+);
 
 // One thread per input pixel gathers g / divisor from every output window covering it (no atomics).
-const BACKWARD: Kernel = {
-  name: 'avg_pool2d_backward',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${COVER_WGSL}${DIVISOR_WGSL}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gx: array<f32>;
+const BACKWARD = perElement(
+  (E): Kernel => ({
+    name: 'avg_pool2d_backward',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${COVER_WGSL}${DIVISOR_WGSL}
+@group(0) @binding(1) var<storage, read> g: array<E>;
+@group(0) @binding(2) var<storage, read_write> gx: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${inputPixelWgsl(WG)}
@@ -70,11 +76,12 @@ ${inputPixelWgsl(WG)}
   let owStart = coverLo(w, ui(${P + 1}u), ui(${P + 3}u), ui(${P + 5}u));
   var total = 0.0;
   for (var oh = coverLo(h, ui(${P}u), ui(${P + 2}u), ui(${P + 4}u)); oh < ohEnd; oh++) {
-    for (var ow = owStart; ow < owEnd; ow++) { total += g[gAt(plane, oh, ow)] / divisor(oh, ow); }
+    for (var ow = owStart; ow < owEnd; ow++) { total += f32(g[gAt(plane, oh, ow)]) / divisor(oh, ow); }
   }
-  gx[i] = total;
+  gx[i] = E(total);
 }`,
-};
+  }),
+);
 
 export interface AvgPool2dOptions {
   /** Count padding zeros in the divisor (PyTorch's default: true). */
@@ -93,12 +100,12 @@ export function avgPool2d(
   const win = poolWindow(x, 'avgPool2d', kernelSize, stride, padding);
   const includePad = (options.countIncludePad ?? true) ? 1 : 0;
   const [n, c] = x.shape;
-  const out = Tensor.empty([n, c, ...win.out]);
+  const out = Tensor.empty([n, c, ...win.out], x.dtype);
   const engine = getEngine();
   const count = out.numel();
   if (count > 0) {
     engine.dispatch(
-      FORWARD,
+      FORWARD(elementType(x)),
       [x.storage.buffer, out.storage.buffer],
       [...nchwWords(count, x, x, win.out, null), ...windowWords(win), includePad],
       engine.grid(count, WG),
@@ -106,11 +113,11 @@ export function avgPool2d(
   }
   const inputShape = x.shape;
   return recordOp('avgPool2d', out, [x], (g) => {
-    const gx = Tensor.empty(inputShape);
+    const gx = Tensor.empty(inputShape, g.dtype);
     const total = gx.numel();
     if (total > 0) {
       engine.dispatch(
-        BACKWARD,
+        BACKWARD(elementType(g)),
         [g.storage.buffer, gx.storage.buffer],
         [...nchwWords(total, { shape: inputShape }, null, win.out, g), ...windowWords(win), includePad],
         engine.grid(total, WG),

@@ -4,11 +4,14 @@ import { recordOp, Tensor } from '../../tensor.js';
 import {
   COVER_WGSL,
   checkNchw,
+  elementType,
+  elementWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
   nchwWords,
   outputPixelWgsl,
   type Pair,
+  perElement,
   poolWindow,
   type Window,
   windowWords,
@@ -19,13 +22,14 @@ const P = NCHW_PARAMS;
 
 // One thread per output: the first maximum of its window in row-major order wins, and NaN beats everything,
 // as in PyTorch. The index is h·W + w within the unpadded input plane.
-const FORWARD: Kernel = {
-  name: 'max_pool2d',
-  bindings: ['read', 'read_write', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const FORWARD = perElement(
+  (E): Kernel => ({
+    name: 'max_pool2d',
+    bindings: ['read', 'read_write', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 @group(0) @binding(3) var<storage, read_write> indices: array<i32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -40,28 +44,30 @@ ${outputPixelWgsl(WG)}
     for (var kw = 0; kw < i32(ui(${P + 1}u)); kw++) {
       let w = w0 + kw;
       if (w < 0 || w >= i32(W_())) { continue; }
-      let v = x[xAt(plane, u32(h), u32(w))];
+      let v = f32(x[xAt(plane, u32(h), u32(w))]);
       if (bestAt < 0 || v > best || v != v) {
         best = v;
         bestAt = h * i32(W_()) + w;
       }
     }
   }
-  out[i] = best;
+  out[i] = E(best);
   indices[i] = bestAt;
 }`,
-};
+  }),
+);
 
 // One thread per input pixel gathers the gradients of the outputs whose window covers it and chose it: no
 // atomics, and a deterministic order of summation.
-const BACKWARD: Kernel = {
-  name: 'max_pool2d_backward',
-  bindings: ['read', 'read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${COVER_WGSL}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
+const BACKWARD = perElement(
+  (E): Kernel => ({
+    name: 'max_pool2d_backward',
+    bindings: ['read', 'read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${COVER_WGSL}
+@group(0) @binding(1) var<storage, read> g: array<E>;
 @group(0) @binding(2) var<storage, read> indices: array<i32>;
-@group(0) @binding(3) var<storage, read_write> gx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gx: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(gid, nwg, ${WG}u);
@@ -78,23 +84,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var total = 0.0;
   for (var oh = coverLo(h, ui(${P}u), ui(${P + 2}u), ui(${P + 4}u)); oh < ohEnd; oh++) {
     for (var ow = owStart; ow < owEnd; ow++) {
-      if (indices[idxPlane + oh * OW_() + ow] == me) { total += g[gAt(plane, oh, ow)]; }
+      if (indices[idxPlane + oh * OW_() + ow] == me) { total += f32(g[gAt(plane, oh, ow)]); }
     }
   }
-  gx[i] = total;
+  gx[i] = E(total);
 }`,
-};
+  }),
+);
 
 function forward(x: Tensor, win: Window): { output: Tensor; indices: Tensor } {
   const [n, c] = x.shape;
   const shape = [n, c, ...win.out];
-  const output = Tensor.empty(shape);
+  const output = Tensor.empty(shape, x.dtype);
   const indices = Tensor.empty(shape, 'int32');
   const count = output.numel();
   if (count > 0) {
     const engine = getEngine();
     engine.dispatch(
-      FORWARD,
+      FORWARD(elementType(x)),
       [x.storage.buffer, output.storage.buffer, indices.storage.buffer],
       [...nchwWords(count, x, x, win.out, null), ...windowWords(win)],
       engine.grid(count, WG),
@@ -122,12 +129,12 @@ export function maxPool2dWithIndices(
     output,
     [x],
     (g, [idx]) => {
-      const gx = Tensor.empty(inputShape);
+      const gx = Tensor.empty(inputShape, g.dtype);
       const count = gx.numel();
       if (count > 0) {
         const engine = getEngine();
         engine.dispatch(
-          BACKWARD,
+          BACKWARD(elementType(g)),
           [g.storage.buffer, idx.storage.buffer, gx.storage.buffer],
           [...nchwWords(count, { shape: inputShape }, null, win.out, g), ...windowWords(win)],
           engine.grid(count, WG),

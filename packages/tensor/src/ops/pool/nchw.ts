@@ -1,5 +1,31 @@
+import type { Kernel } from '../../engine/kernel.js';
 import { formatShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
+
+/** The storage element of a per-pixel kernel's tensors; the kernels compute in f32 whichever it is. */
+export type ElementType = 'f32' | 'f16';
+
+export function elementType(t: Tensor): ElementType {
+  return t.dtype === 'float16' ? 'f16' : 'f32';
+}
+
+/** The head of a kernel on `E` storage: `enable f16;` must open a module that names f16. */
+export function elementWgsl(type: ElementType): string {
+  return `${type === 'f16' ? 'enable f16;\n' : ''}alias E = ${type};\n`;
+}
+
+/** A kernel built once per storage element type, on first use (f16 kernels compile only on shader-f16 devices). */
+export function perElement(build: (type: ElementType) => Kernel): (type: ElementType) => Kernel {
+  const built = new Map<ElementType, Kernel>();
+  return (type) => {
+    let kernel = built.get(type);
+    if (!kernel) {
+      kernel = build(type);
+      built.set(type, kernel);
+    }
+    return kernel;
+  };
+}
 
 /**
  * Uniform words shared by the pooling and upsampling kernels, which all map an NCHW input to an NCHW output:
@@ -56,12 +82,13 @@ export function nchwWords(
   return [count, n, c, h, w, outHW[0], outHW[1], ...view(xView), ...view(g)];
 }
 
-/** Throws unless `x` is a float32 NCHW tensor, naming the op. */
+/** Throws unless `x` is a float32 or float16 NCHW tensor, naming the op. */
 export function checkNchw(x: Tensor, op: string): void {
   x.assertAlive();
   if (x.ndim !== 4)
     throw new RangeError(`${op}: input ${x} must be 4-D (N, C, H, W), got ${formatShape(x.shape)}`);
-  if (x.dtype !== 'float32') throw new TypeError(`${op}: input ${x} must be float32`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float16')
+    throw new TypeError(`${op}: input ${x} must be float32 or float16, got ${x.dtype}`);
 }
 
 export type Pair = number | readonly [number, number];

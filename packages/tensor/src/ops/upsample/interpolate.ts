@@ -3,11 +3,14 @@ import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kern
 import { recordOp, Tensor } from '../../tensor.js';
 import {
   checkNchw,
+  elementType,
+  elementWgsl,
   inputPixelWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
   nchwWords,
   outputPixelWgsl,
+  perElement,
 } from '../pool/nchw.js';
 
 const WG = 64;
@@ -67,20 +70,21 @@ fn outRange(i: u32, step: f32, S: u32, O: u32) -> vec2<u32> {
 }
 `;
 
-const FORWARD: Kernel = {
-  name: 'interpolate',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${SAMPLING_WGSL}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+const FORWARD = perElement(
+  (E): Kernel => ({
+    name: 'interpolate',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${SAMPLING_WGSL}
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${outputPixelWgsl(WG)}
   let stepH = uf(${P + 2}u);
   let stepW = uf(${P + 3}u);
   if (!bilinear()) {
-    out[i] = x[xAt(plane, nearestSrc(oh, stepH, H_()), nearestSrc(ow, stepW, W_()))];
+    out[i] = E(f32(x[xAt(plane, nearestSrc(oh, stepH, H_()), nearestSrc(ow, stepW, W_()))]));
     return;
   }
   let sh = srcCoord(oh, stepH);
@@ -91,21 +95,23 @@ ${outputPixelWgsl(WG)}
   let w1 = min(w0 + 1u, W_() - 1u);
   let lh = sh - f32(h0);
   let lw = sw - f32(w0);
-  let top = (1.0 - lw) * x[xAt(plane, h0, w0)] + lw * x[xAt(plane, h0, w1)];
-  let bottom = (1.0 - lw) * x[xAt(plane, h1, w0)] + lw * x[xAt(plane, h1, w1)];
-  out[i] = (1.0 - lh) * top + lh * bottom;
+  let top = (1.0 - lw) * f32(x[xAt(plane, h0, w0)]) + lw * f32(x[xAt(plane, h0, w1)]);
+  let bottom = (1.0 - lw) * f32(x[xAt(plane, h1, w0)]) + lw * f32(x[xAt(plane, h1, w1)]);
+  out[i] = E((1.0 - lh) * top + lh * bottom);
 }`,
-};
+  }),
+);
 
 // Each input pixel gathers from the outputs that sampled it, with the forward's weights: deterministic, no
 // float atomics.
-const BACKWARD: Kernel = {
-  name: 'interpolate_backward',
-  bindings: ['read', 'read_write'],
-  workgroupSize: WG,
-  code: `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${SAMPLING_WGSL}
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gx: array<f32>;
+const BACKWARD = perElement(
+  (E): Kernel => ({
+    name: 'interpolate_backward',
+    bindings: ['read', 'read_write'],
+    workgroupSize: WG,
+    code: `${elementWgsl(E)}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}${NCHW_WGSL}${SAMPLING_WGSL}
+@group(0) @binding(1) var<storage, read> g: array<E>;
+@group(0) @binding(2) var<storage, read_write> gx: array<E>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
 ${inputPixelWgsl(WG)}
@@ -119,13 +125,14 @@ ${inputPixelWgsl(WG)}
     if (wh == 0.0) { continue; }
     var row = 0.0;
     for (var ow = cols.x; ow < cols.y; ow++) {
-      row += axisWeight(ow, w, stepW, W_()) * g[gAt(plane, oh, ow)];
+      row += axisWeight(ow, w, stepW, W_()) * f32(g[gAt(plane, oh, ow)]);
     }
     total += wh * row;
   }
-  gx[i] = total;
+  gx[i] = E(total);
 }`,
-};
+  }),
+);
 
 function pairOf(v: number | readonly [number, number], what: string): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
@@ -178,12 +185,12 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
     { f: steps[0] },
     { f: steps[1] },
   ];
-  const out = Tensor.empty([n, c, ...outHW]);
+  const out = Tensor.empty([n, c, ...outHW], x.dtype);
   const engine = getEngine();
   const count = out.numel();
   if (count > 0) {
     engine.dispatch(
-      FORWARD,
+      FORWARD(elementType(x)),
       [x.storage.buffer, out.storage.buffer],
       [...nchwWords(count, x, x, outHW, null), ...params],
       engine.grid(count, WG),
@@ -191,11 +198,11 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   }
   const inputShape = x.shape;
   return recordOp('interpolate', out, [x], (g) => {
-    const gx = Tensor.empty(inputShape);
+    const gx = Tensor.empty(inputShape, g.dtype);
     const total = gx.numel();
     if (total > 0) {
       engine.dispatch(
-        BACKWARD,
+        BACKWARD(elementType(g)),
         [g.storage.buffer, gx.storage.buffer],
         [...nchwWords(total, { shape: inputShape }, null, outHW, g), ...params],
         engine.grid(total, WG),
