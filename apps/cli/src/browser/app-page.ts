@@ -55,3 +55,23 @@ export async function downloadOutput(page: Page, path: string): Promise<Uint8Arr
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return new Uint8Array(Buffer.concat(chunks));
 }
+
+/** The bytes of a file a command wrote in the page (read from its private file system), for comparisons. */
+export async function outputBytes(page: Page, path: string): Promise<Uint8Array> {
+  const base64 = await page.evaluate(async (p) => {
+    const file = await (window as unknown as AppWindow).nephron.files.outputs.read(p);
+    if (!file) return null;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000)
+      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  }, path);
+  if (base64 === null) throw new Error(`the page wrote no ${path}`);
+  return new Uint8Array(Buffer.from(base64, 'base64'));
+}
+
+/** A text file a command wrote in the page. */
+export async function outputText(page: Page, path: string): Promise<string> {
+  return new TextDecoder().decode(await outputBytes(page, path));
+}

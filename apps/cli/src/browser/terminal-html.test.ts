@@ -16,6 +16,7 @@ describe('terminalScreen', () => {
     expect(text('abcdef\x1b[2K\x1b[1Gxy')).toEqual(['xy']);
     expect(text('abcdef\x1b[3G\x1b[1K')).toEqual(['   def']);
     expect(text('a\nb\x1b[1Ac')).toEqual(['ac', 'b']);
+    expect(text('x\n\x1b7\x1b[1Gbar 1\x1b[1Gbar 2\x1b8\r\ndone')).toEqual(['x', 'bar 2', 'done']);
   });
 
   it('colours characters by SGR codes and drops sequences that show nothing', () => {

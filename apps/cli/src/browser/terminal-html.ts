@@ -52,7 +52,7 @@ function applySgr(style: Style, parameters: number[]): Style {
 
 /**
  * The final screen of a terminal session, line by line. Handles what command-line tools write: newlines,
- * carriage returns, cursor-to-column, erase-in-line and colours. Other control sequences (hiding the cursor,
+ * carriage returns, cursor-to-column, cursor up, saved cursor positions, erase-in-line and colours. Other control sequences (hiding the cursor,
  * turning line wrap off) change nothing visible and are dropped.
  */
 export function terminalScreen(text: string): Cell[][] {
@@ -60,14 +60,21 @@ export function terminalScreen(text: string): Cell[][] {
   let row = 0;
   let column = 0;
   let style: Style = { ...PLAIN };
+  let saved: [number, number] = [0, 0];
   // What follows ESC in a control sequence: [ private-marker? parameters final-byte.
   const csi = /^\[([?]?)([\d;]*)([A-Za-z])/;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     const line = lines[row];
     if (c === '\x1b') {
+      // ESC 7 and ESC 8 save and restore the cursor (progress bars use them); other two-byte escapes show nothing.
+      if (text[i + 1] === '7') saved = [row, column];
+      else if (text[i + 1] === '8') [row, column] = saved;
       const m = csi.exec(text.slice(i + 1, i + 32));
-      if (!m) continue;
+      if (!m) {
+        i++;
+        continue;
+      }
       i += m[0].length;
       if (m[1] === '?') continue;
       const parameters = m[2] === '' ? [] : m[2].split(';').map(Number);
