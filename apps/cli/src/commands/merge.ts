@@ -8,6 +8,8 @@ import { UsageError } from './options.js';
 export interface MergeOptions {
   out: string;
   order?: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export function registerMerge(program: Command, context: CommandContext): void {
@@ -20,6 +22,8 @@ export function registerMerge(program: Command, context: CommandContext): void {
       '--order <csv>',
       'list rows in the order of this CSV (e.g. sample_submission.csv); default: sorted by id',
     )
+    .option('--json', 'print { out, images, shards } as JSON')
+    .option('--quiet', 'print nothing but errors')
     .addHelpText(
       'after',
       [
@@ -27,6 +31,7 @@ export function registerMerge(program: Command, context: CommandContext): void {
         'Examples:',
         '  $ nephron merge part-*.csv --out submission.csv',
         '  $ nephron merge part-0.csv part-1.csv --order data/sample_submission.csv --out submission.csv',
+        '  $ nephron merge part-*.csv --out submission.csv --json | jq .images',
         '',
         'Fails when an id appears in two shards, or when --order names an id no shard has.',
       ].join('\n'),
@@ -66,6 +71,12 @@ export async function merge(host: Host, shards: readonly string[], options: Merg
   }
   const lines = ['id,predicted', ...order.map((id) => `${id},${rows.get(id)!.encoding}`)];
   await host.files.write(options.out, `${lines.join('\n')}\n`);
-  host.stderr.write(`merged ${order.length} image(s) from ${shards.length} shard(s) into ${options.out}\n`);
+  if (options.json) {
+    host.stdout.write(
+      `${JSON.stringify({ out: options.out, images: order.length, shards: shards.length })}\n`,
+    );
+  } else if (!options.quiet) {
+    host.stderr.write(`merged ${order.length} image(s) from ${shards.length} shard(s) into ${options.out}\n`);
+  }
   return ExitCode.ok;
 }
