@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""The rows of `nephron bench model`, measured with PyTorch on the CPU, for the ratio the benchmark prints.
+
+    /usr/bin/python3 scripts/bench/model_torch.py --encoder b4 --rows train-2x256,infer-8x512 --steps 3
+
+The network is the UNet-EfficientNet that the parity fixtures rebuild in plain PyTorch
+(packages/nn/fixtures/generate_models.py: smp's architecture and module names, without smp), so both sides run
+the same layers with the same parameter count (20,225,834 for B4 with two classes). A row is
+`train-NxS` (one step of forward, CE + Dice loss, backward and AdamW on a batch of N images of S×S pixels) or
+`infer-NxS` (an eval-mode forward without autograd). Each row runs once to warm up, then `--steps` times; the
+median is reported. Progress goes to stderr and one JSON object to stdout:
+
+    {"torch": "1.13.0", "threads": 2, "parameters": 20225834,
+     "rows": [{"name": "train-2x256", "ms": 1234.5, "runs": 3, "samples_ms": [...]}, ...]}
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "packages", "nn", "fixtures"))
+
+from generate_models import Unet, rule_target, smp_multiclass_dice_loss  # noqa: E402
+
+ROW = re.compile(r"^(train|infer)-(\d+)x(\d+)$")
+
+
+def parse_rows(text):
+    rows = []
+    for name in text.split(","):
+        match = ROW.match(name.strip())
+        if not match:
+            raise SystemExit(f"model_torch.py: row {name!r} is not train-NxS or infer-NxS (e.g. train-2x256)")
+        rows.append((match.group(1), int(match.group(2)), int(match.group(3)), name.strip()))
+    return rows
+
+
+def time_row(model, optimizer, kind, n, size, steps, classes):
+    x = torch.randn(n, 3, size, size)
+    target = torch.from_numpy(rule_target(n, size))
+
+    def train_step():
+        model.train()
+        optimizer.zero_grad(set_to_none=False)
+        logits = model(x)
+        loss = F.cross_entropy(logits, target) + smp_multiclass_dice_loss(logits, target)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            return model(x).shape[0]
+
+    run = train_step if kind == "train" else infer
+    run()  # warm-up: first-touch allocations and the optimizer state
+    samples = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoder", default="b4", help="b0 … b7 (efficientnet-b4 may be written in full)")
+    parser.add_argument("--rows", default="train-2x256,train-8x512,infer-8x512")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--classes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    encoder = args.encoder.replace("efficientnet-", "")
+    rows = parse_rows(args.rows)
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    model = Unet(encoder, args.classes)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    out = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "encoder": f"efficientnet-{encoder}",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "rows": [],
+    }
+    for kind, n, size, name in rows:
+        print(f"torch {name}: {args.steps} timed runs after one warm-up", file=sys.stderr, flush=True)
+        samples = time_row(model, optimizer, kind, n, size, args.steps, args.classes)
+        out["rows"].append(
+            {"name": name, "ms": statistics.median(samples), "runs": len(samples), "samples_ms": samples}
+        )
+        print(f"torch {name}: {statistics.median(samples):.1f} ms", file=sys.stderr, flush=True)
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
