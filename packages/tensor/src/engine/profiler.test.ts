@@ -94,6 +94,11 @@ describe('profiler', () => {
     expect(opType('adamw')).toBe('optimizer');
     expect(opType('batch_norm_backward_sums')).toBe('batchnorm');
     expect(opType('mul')).toBe('elementwise');
+    expect(opType('silu_backward')).toBe('elementwise');
+    expect(opType('ce_backward')).toBe('loss / softmax');
+    expect(opType('crossEntropy_mean')).toBe('loss / softmax');
+    expect(opType('conv2d_reduce_partials')).toBe('conv2d partial-sum reduce');
+    expect(opType('conv2d_gradWeight_3x3_8x8:8x8x8')).toBe('conv2d gemm gradWeight');
     const rows = profileRows(
       new Map([
         ['mul', { ns: 1e6, count: 2 }],

@@ -32,6 +32,7 @@ export function opType(kernel: string): string {
     [/^conv2d_depthwise/, 'conv2d depthwise'],
     [/^conv2d_direct_(\w+?)_\d/, 'conv2d direct $1'],
     [/^conv2d_bias_grad/, 'conv2d bias gradient'],
+    [/^conv2d_reduce/, 'conv2d partial-sum reduce'],
     [/^conv2d_(\w+?)_\d+x\d+/, 'conv2d gemm $1'],
     [/^conv2d/, 'conv2d other'],
     [/^matmul/, 'matmul'],
@@ -40,9 +41,9 @@ export function opType(kernel: string): string {
     [/^reduce_|^(sum|mean|moments|count)(_|$)/, 'reduce'],
     [/(max|avg)_pool|adaptive_avg|global_avg/, 'pool'],
     [/^interpolate/, 'interpolate'],
-    [/softmax|cross_entropy|nll|dice|one_hot|_forward$|_backward$/, 'loss / softmax'],
-    [/^(copy|pad|gather|fill|where|cat|slice)/, 'copy / layout'],
-    [/^random_|dropout|drop_path/, 'random'],
+    [/^(ce|nll|cross_?entropy|softmax|log_softmax|dice|one_hot)(_|$)/i, 'loss / softmax'],
+    [/^(copy|pad|gather|fill|where|cat|slice)(_|$)/, 'copy / layout'],
+    [/^random_/, 'random'],
   ];
   for (const [pattern, label] of rules) {
     const match = pattern.exec(kernel);
