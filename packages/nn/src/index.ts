@@ -57,6 +57,12 @@ export {
 } from './module/module.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export {
+  LossScaler,
+  type LossScalerOptions,
+  type LossScalerState,
+  type ScaledStep,
+} from './optim/loss-scaler.js';
+export {
   CosineAnnealingWarmRestarts,
   type CosineAnnealingWarmRestartsOptions,
   type CosineAnnealingWarmRestartsState,

@@ -7,6 +7,7 @@ import { ExitCode, type Host } from '../host/host.js';
 import type { Progress } from '../host/progress.js';
 import { hostRunFolder } from '../host/run-folder.js';
 import { positiveInt, UsageError, withConfigFile } from './options.js';
+import { trainPrecision } from './train.js';
 
 export interface DemoOptions {
   out: string;
@@ -16,6 +17,7 @@ export interface DemoOptions {
   tile?: string;
   slideSize?: string;
   seed: string;
+  precision?: string;
   config?: string;
   json?: boolean;
   quiet?: boolean;
@@ -36,6 +38,10 @@ export function registerDemo(program: Command, context: CommandContext): void {
     .option('--tile <px>', `model input side, a multiple of 32 (default ${DEMO_TRAIN_CONFIG.tile})`)
     .option('--slide-size <WxH>', 'size of the generated slides in pixels', '768x576')
     .option('--seed <n>', 'seed of the data and the training', '1')
+    .option(
+      '--precision <mode>',
+      'training precision: f32, or mixed (float16 passes, float32 master weights; needs shader-f16)',
+    )
     .option('--config <file>', 'JSON file of option values (flags given on the command line win)')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'print nothing but errors');
@@ -83,6 +89,7 @@ function trainOverrides(options: DemoOptions): Partial<TrainConfig> {
     // One cosine cycle over the whole run, as the demo's own settings have.
     train.t0 = train.epochs;
   }
+  if (options.precision) train.precision = trainPrecision(options.precision);
   if (options.stepsPerEpoch) train.stepsPerEpoch = positiveInt('--steps-per-epoch', options.stepsPerEpoch);
   if (options.batchSize) train.batchSize = positiveInt('--batch-size', options.batchSize);
   if (options.tile) {

@@ -7,6 +7,7 @@ import {
   segmentationLoss,
   type TrainConfig,
   Trainer,
+  type TrainPrecision,
 } from '@nephron/hubmap';
 import { loadSafetensors } from '@nephron/nn';
 import type { Command } from 'commander';
@@ -35,6 +36,7 @@ export interface TrainOptions {
   fold: string;
   seed: string;
   checkpointEvery: string;
+  precision?: string;
   init?: string;
   resume?: boolean;
   json?: boolean;
@@ -79,6 +81,11 @@ export function registerTrain(program: Command, context: CommandContext): void {
       '--checkpoint-every <steps>',
       'also write last.safetensors every this many steps',
       String(d.checkpointEvery),
+    )
+    .option(
+      '--precision <mode>',
+      'f32, or mixed: float16 activations and convolutions, float32 master weights, dynamic loss scaling (needs shader-f16)',
+      d.precision,
     )
     .option('--init <file>', 'start from these weights (a safetensors state dict with smp UNet keys)')
     .option('--resume', 'continue the run in --out from its last.safetensors')
@@ -137,7 +144,15 @@ export function trainConfigFrom(options: TrainOptions): TrainConfig {
     fold,
     seed: nonNegativeInt('--seed', options.seed),
     checkpointEvery: nonNegativeInt('--checkpoint-every', options.checkpointEvery),
+    precision: trainPrecision(options.precision ?? d.precision),
   };
+}
+
+/** `--precision` of train and demo. */
+export function trainPrecision(value: string): TrainPrecision {
+  if (value !== 'f32' && value !== 'mixed')
+    throw new UsageError(`--precision must be f32 or mixed, got "${value}"`);
+  return value;
 }
 
 export async function train(host: Host, options: TrainOptions): Promise<ExitCode> {

@@ -38,7 +38,14 @@ export interface TrainConfig {
    * model's own.
    */
   bnMomentum: number | null;
+  /**
+   * 'f32' trains in float32. 'mixed' runs the forward and backward passes in float16 (autocast) against float32
+   * master weights, with float32 batch-norm statistics and loss and a dynamic loss scale; it needs `shader-f16`.
+   */
+  precision: TrainPrecision;
 }
+
+export type TrainPrecision = 'f32' | 'mixed';
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   encoder: 'efficientnet-b4',
@@ -63,6 +70,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   tta: false,
   threshold: 0.5,
   bnMomentum: null,
+  precision: 'f32',
 };
 
 /** Checks a configuration and names every bad field. */
@@ -93,6 +101,8 @@ export function validateTrainConfig(config: TrainConfig): void {
     problems.push(`fold must be in [0, ${config.folds}), got ${config.fold}`);
   if (!(config.threshold > 0 && config.threshold < 1))
     problems.push(`threshold must be in (0, 1), got ${config.threshold}`);
+  if (config.precision !== 'f32' && config.precision !== 'mixed')
+    problems.push(`precision must be 'f32' or 'mixed', got ${JSON.stringify(config.precision)}`);
   if (problems.length)
     throw new RangeError(`invalid training configuration:\n  - ${problems.join('\n  - ')}`);
 }

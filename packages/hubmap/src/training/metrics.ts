@@ -18,6 +18,9 @@ export interface StepRecord {
   globalStep: number;
   loss: number;
   lr: number;
+  /** Mixed precision: the loss scale of this step, and whether an overflow in its gradients skipped it. */
+  lossScale?: number;
+  skipped?: boolean;
 }
 
 export function stepsJsonl(rows: readonly StepRecord[]): string {

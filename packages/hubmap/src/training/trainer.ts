@@ -1,6 +1,13 @@
 import { parseRle } from '@nephron/io';
-import { AdamW, BatchNorm2d, CosineAnnealingWarmRestarts, type Module } from '@nephron/nn';
-import { keep, type Tensor, tidy } from '@nephron/tensor';
+import {
+  AdamW,
+  BatchNorm2d,
+  CosineAnnealingWarmRestarts,
+  LossScaler,
+  type Module,
+  type ScaledStep,
+} from '@nephron/nn';
+import { autocast, cast, getEngine, keep, type Tensor, tidy } from '@nephron/tensor';
 import { augmentBatch } from '../augment/augment.js';
 import { extractCrop } from '../augment/crop.js';
 import { cropSize, drawAugment } from '../augment/params.js';
@@ -94,6 +101,9 @@ export function splitTrainValidation(
 export class Trainer {
   readonly optimizer: AdamW;
   readonly scheduler: CosineAnnealingWarmRestarts;
+  /** Mixed precision only: the dynamic loss scale, and what it did on the last step. */
+  readonly scaler: LossScaler | null;
+  private lastScaled: ScaledStep | null = null;
   private images: TrainingImage[] = [];
   private validation: TrainImage[] = [];
   private sampler: TileSampler | null = null;
@@ -110,6 +120,13 @@ export class Trainer {
     readonly hooks: TrainHooks = {},
   ) {
     validateTrainConfig(config);
+    if (config.precision === 'mixed' && !getEngine().hasF16) {
+      throw new Error(
+        "precision 'mixed' needs float16 shaders, and this GPU's adapter does not offer 'shader-f16'; train with " +
+          "precision 'f32'",
+      );
+    }
+    this.scaler = config.precision === 'mixed' ? new LossScaler() : null;
     if (config.bnMomentum !== null) {
       for (const m of model.modules()) if (m instanceof BatchNorm2d) m.momentum = config.bnMomentum;
     }
@@ -181,6 +198,8 @@ export class Trainer {
         .map((line) => JSON.parse(line) as StepRecord)
         .filter((r) => r.globalStep < this.progress.globalStep);
     }
+    // The loss scale is a function of the steps' overflow history: replaying it restores the scaler exactly.
+    if (this.scaler) for (const r of this.steps) this.scaler.update(r.skipped === true);
     return true;
   }
 
@@ -212,14 +231,29 @@ export class Trainer {
       return drawAugment(augment, random);
     });
     this.model.train();
+    const scaler = this.scaler;
     const lossTensor = tidy(() => {
       const { image, mask } = augmentBatch(crops, side, tile, params, augment);
-      const loss = this.loss(this.model.forward(image), mask);
-      loss.backward();
-      this.optimizer.step();
-      this.optimizer.zeroGrad();
+      // Mixed precision: half activations and convolutions against the float32 weights (the optimizer's master
+      // copies, cast per use), the loss in float32, its gradient scaled up so half gradients stay in range.
+      const logits = scaler
+        ? cast(
+            autocast(() => this.model.forward(image)),
+            'float32',
+          )
+        : this.model.forward(image);
+      const loss = this.loss(logits, mask);
+      (scaler ? scaler.scaleLoss(loss) : loss).backward();
+      if (!scaler) {
+        this.optimizer.step();
+        this.optimizer.zeroGrad();
+      }
       return keep(loss.detach());
     });
+    if (scaler) {
+      this.lastScaled = await scaler.step(this.parameters, () => this.optimizer.step());
+      this.optimizer.zeroGrad();
+    }
     const value = await lossTensor.item();
     lossTensor.dispose();
     return value;
@@ -251,6 +285,15 @@ export class Trainer {
       }
     }
     return total / this.validation.length;
+  }
+
+  private get parameters(): Tensor[] {
+    return this.optimizer.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** Mixed precision: the loss scale the step used and whether its overflow skipped it (steps.jsonl). */
+  private scaleRecord(): { lossScale: number; skipped: boolean } | Record<string, never> {
+    return this.lastScaled ? { lossScale: this.lastScaled.scale, skipped: this.lastScaled.skipped } : {};
   }
 
   /** Writes steps.jsonl, then last.safetensors: a process killed between the two leaves extra steps, never fewer. */
@@ -290,7 +333,14 @@ export class Trainer {
         // PyTorch's recipe: scheduler.step(epoch + i / iters) after each optimizer step.
         this.scheduler.step(epoch + (step + 1) / steps);
         const lr = this.scheduler.getLastLr()[0];
-        this.steps.push({ epoch, step, globalStep: this.progress.globalStep, loss, lr });
+        this.steps.push({
+          epoch,
+          step,
+          globalStep: this.progress.globalStep,
+          loss,
+          lr,
+          ...this.scaleRecord(),
+        });
         this.progress = { ...this.progress, step: step + 1, globalStep: this.progress.globalStep + 1 };
         this.hooks.onStep?.({ epoch, step, steps, loss, lr });
         if (this.config.checkpointEvery > 0 && this.progress.globalStep % this.config.checkpointEvery === 0)

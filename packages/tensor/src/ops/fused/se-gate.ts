@@ -3,6 +3,7 @@ import { formatShape } from '../../shape.js';
 import { recordOp, type Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
 import { unary } from '../elementwise/unary.js';
+import { convertTo } from '../precision/via-float32.js';
 import { reduce } from '../reduce/reduce.js';
 import { view } from '../views.js';
 import { channelMap } from './channel-map.js';
@@ -30,7 +31,7 @@ export function seGate(x: Tensor, s: Tensor): Tensor {
     );
   }
   // The gate is small: its sigmoid is computed once (with the same kernel as `sigmoid`), not per pixel.
-  const gate = unaryNoGrad('sigmoid', s);
+  const gate = widened(unaryNoGrad('sigmoid', s));
   const y = channelMap([x], [{ tensor: gate, per: 'plane' }], { name: 'se_gate', expr: 'a0 * c0' });
   const result = recordOp(
     'seGate',
@@ -65,6 +66,14 @@ export function seGate(x: Tensor, s: Tensor): Tensor {
   );
   gate.dispose();
   return result;
+}
+
+/** channelMap reads its coefficients as float32; a float16 gate (under autocast) is [N, C, 1, 1], cheap to widen. */
+function widened(t: Tensor): Tensor {
+  if (t.dtype === 'float32') return t;
+  const wide = convertTo(t, 'float32');
+  t.dispose();
+  return wide;
 }
 
 function unaryNoGrad(name: 'sigmoid', t: Tensor): Tensor {
