@@ -61,6 +61,8 @@ export interface KernelBenchOptions {
   /** Compare with tfjs-webgpu (a dev dependency); rows get null tfjs figures when it is absent or disabled. */
   tfjs?: boolean;
   minMs?: number;
+  /** Only the rows whose name contains this text (a quick check, or the one row being tuned). */
+  rows?: string;
   onRow?: (row: KernelRow) => void;
 }
 
@@ -68,6 +70,7 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
   const minMs = options.minMs ?? 1000;
   const tf: Tfjs | null = options.tfjs === false ? null : await loadTfjs();
   const rows: KernelRow[] = [];
+  const wanted = (name: string) => options.rows === undefined || name.includes(options.rows);
   const add = (r: KernelRow) => {
     rows.push(r);
     options.onRow?.(r);
@@ -84,7 +87,7 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
       minMs,
     );
 
-  {
+  if (wanted('matmul 1024³')) {
     const n = 1024;
     const a = randn([n, n]);
     const b = randn([n, n]);
@@ -96,21 +99,29 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
   }
 
   for (const c of CONV_CASES) {
+    const names = ['forward', 'backward input', 'backward weight'].map((pass) => `${c.name} ${pass}`);
+    if (!names.some(wanted)) continue;
     const flops = convFlops(c);
     const pad = (c.k - 1) / 2;
     const x = randn([c.n, c.c, c.h, c.w]);
     const w = randn([c.cout, c.c / c.groups, c.k, c.k]);
     const options = { padding: pad, groups: c.groups };
-    const ours = await timeOurs(() => conv2d(x, w, null, options));
-    const theirs = tf ? await tf.time(() => tf.conv2d(c), minMs) : null;
-    add(row(`${c.name} forward`, flops, ours.ms, theirs));
+    if (wanted(names[0])) {
+      const ours = await timeOurs(() => conv2d(x, w, null, options));
+      const theirs = tf ? await tf.time(() => tf.conv2d(c), minMs) : null;
+      add(row(names[0], flops, ours.ms, theirs));
+    }
     // The backward kernels are timed directly, one gradient each, as autograd calls them.
     const dy = randn([c.n, c.cout, c.h, c.w]);
     const g = convGeometry(x.shape, w.shape, null, options);
-    const input = await timeOurs(() => conv2dGradInput(dy, w, g));
-    add(row(`${c.name} backward input`, flops, input.ms, null));
-    const weight = await timeOurs(() => conv2dGradWeight(dy, x, g));
-    add(row(`${c.name} backward weight`, flops, weight.ms, null));
+    if (wanted(names[1])) {
+      const input = await timeOurs(() => conv2dGradInput(dy, w, g));
+      add(row(names[1], flops, input.ms, null));
+    }
+    if (wanted(names[2])) {
+      const weight = await timeOurs(() => conv2dGradWeight(dy, x, g));
+      add(row(names[2], flops, weight.ms, null));
+    }
     for (const t of [x, w, dy]) t.dispose();
   }
   tf?.dispose();
