@@ -13,6 +13,7 @@ import {
   depthwiseGradInputKernel,
   depthwiseGradWeightKernel,
 } from './depthwise-kernel.js';
+import { dispatchDepthwiseRows, rowsAligned } from './depthwise-rows.js';
 import { buildDirectKernel, type DirectTile, directKey } from './direct-kernel.js';
 import { buildGemmKernel, type GemmMode, type GemmTile, tileKey, U } from './gemm-kernel.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
@@ -322,6 +323,25 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry
       if (bias) buffers.push(bias.storage.buffer);
       buffers.push(ow.binding);
       const at = { bOffset: xw.offset, outOffset: ow.offset };
+      if (depthwise && c.dilationH === 1 && rowsAligned(x.shape, x.strides, xw.offset)) {
+        dispatchDepthwiseRows(
+          {
+            kh: c.kh,
+            kw: c.kw,
+            stride: [c.strideH, c.strideW],
+            dilation: [c.dilationH, c.dilationW],
+            padLeft: c.padLeft,
+            flip: false,
+            vecOut: rowsAligned(out.shape, out.strides, ow.offset),
+            hasBias: bias !== null,
+            element: 'f32',
+          },
+          buffers,
+          uniforms(c, weight, x, at, bias),
+          { batch: c.batch, planes: c.cOut, outH: c.oh, outW: c.ow },
+        );
+        return;
+      }
       if (depthwise) {
         const s = depthwiseShape(c);
         const kernel = cached(`dw:${dwKey(s)}:${bias !== null}`, () =>
@@ -362,6 +382,36 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
     ([dyw, dxw], c) => {
       const buffers = [weight.storage.buffer, dyw.binding, dxw.binding];
       const at = { bOffset: dyw.offset, outOffset: dxw.offset };
+      const padLeft = (c.kw - 1) * c.dilationW - c.padLeft;
+      if (
+        depthwise &&
+        c.cOutG === 1 &&
+        c.strideH === 1 &&
+        c.strideW === 1 &&
+        c.dilationH === 1 &&
+        padLeft >= 0 &&
+        c.padTop <= c.kh - 1 &&
+        rowsAligned(dy.shape, dy.strides, dyw.offset)
+      ) {
+        // At unit stride the input gradient is the forward kernel run on dy with the filter rotated by 180°.
+        dispatchDepthwiseRows(
+          {
+            kh: c.kh,
+            kw: c.kw,
+            stride: [1, 1],
+            dilation: [1, c.dilationW],
+            padLeft,
+            flip: true,
+            vecOut: rowsAligned(dx.shape, dx.strides, dxw.offset),
+            hasBias: false,
+            element: 'f32',
+          },
+          buffers,
+          uniforms(c, weight, dy, at),
+          { batch: c.batch, planes: c.cIn, outH: c.h, outW: c.w },
+        );
+        return;
+      }
       if (depthwise) {
         const s = depthwiseShape(c);
         const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
