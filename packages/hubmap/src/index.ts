@@ -7,6 +7,7 @@ export * from './demo.js';
 export * from './inference/gaussian.js';
 export * from './inference/overlay.js';
 export * from './inference/predict-images.js';
+export * from './inference/precision.js';
 export * from './inference/predict-slide.js';
 export * from './inference/slide-source.js';
 export * from './model.js';

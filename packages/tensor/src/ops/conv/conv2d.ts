@@ -558,7 +558,11 @@ export function conv2d(
   bias: Tensor | null = null,
   options: Conv2dOptions = {},
 ): Tensor {
-  const autocasted = autocastCall([x, weight, bias] as const, (xh, wh, bh) => conv2d(xh, wh, bh, options));
+  const autocasted = autocastCall(
+    [x, weight, bias] as const,
+    (xh, wh, bh) => conv2d(xh, wh, bh, options),
+    [1, 2],
+  );
   if (autocasted) return autocasted;
   checkOperand(x, 'input', true);
   checkOperand(weight, 'weight', false);

@@ -16,7 +16,11 @@ function t2(x: Tensor): Tensor {
  * [..., in] and `bias` [out]. The bias is added by the matmul kernel as it stores, so it costs no extra pass.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const autocasted = autocastCall([x, weight, bias ?? null] as const, (xh, wh, bh) => linear(xh, wh, bh));
+  const autocasted = autocastCall(
+    [x, weight, bias ?? null] as const,
+    (xh, wh, bh) => linear(xh, wh, bh),
+    [1, 2],
+  );
   if (autocasted) return autocasted;
   commonFloatDtype('linear', [
     [x, 'input'],

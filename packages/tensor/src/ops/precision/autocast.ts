@@ -6,7 +6,7 @@ import { cast } from '../elementwise/where.js';
 /**
  * Half copies of weights made once and reused by every autocast call that reads them, for inference: the weights
  * must not change while the cache lives (an optimizer step would leave stale copies). Only used where gradients
- * are off, on trainable leaf tensors (parameters).
+ * are off, for the operands an op names as weights (conv2d's and linear's weight and bias) that are leaves.
  */
 export class HalfWeightCache {
   private readonly copies = new Map<Tensor, Tensor>();
@@ -66,14 +66,15 @@ export function isAutocastEnabled(): boolean {
 export function autocastCall<T extends readonly (Tensor | null)[]>(
   operands: T,
   op: (...half: { [K in keyof T]: T[K] }) => Tensor,
+  weights: readonly number[] = [],
 ): Tensor | null {
   if (!state || !operands.some((t) => t?.dtype === 'float32')) return null;
   const cache = state.cache;
   const owned: Tensor[] = [];
-  const half = operands.map((t) => {
+  const half = operands.map((t, i) => {
     if (!t || t.dtype !== 'float32') return t;
-    // Trainable leaves are weights; inputs (no requiresGrad) change every call and are cast each time.
-    if (cache && !isGradEnabled() && t.isLeaf && t.requiresGrad) return cache.get(t);
+    // Activations change every call and are cast each time; weights are the same tensors call after call.
+    if (cache && !isGradEnabled() && t.isLeaf && weights.includes(i)) return cache.get(t);
     const h = cast(t, 'float16');
     owned.push(h);
     return h;

@@ -296,10 +296,11 @@ describe('autocast', () => {
 
   it('with a weight cache, casts each weight once while gradients are off', async () => {
     const x = toGpu(halfCpu([1, 4, 6, 6], 25), 'float32', false);
-    const w = toGpu(halfCpu([5, 4, 3, 3], 26), 'float32');
+    // A weight made under noGrad, as folded batch-norm weights are: a leaf that does not require grad.
+    const w = toGpu(halfCpu([5, 4, 3, 3], 26), 'float32', false);
     const cache = new HalfWeightCache();
     const ys = noGrad(() => autocast(() => [conv2d(x, w), conv2d(x, w)], { cache }));
-    // The weight (a trainable leaf) is cast once; the input is cast per call and never kept.
+    // The weight is cast once; the input (an activation operand) is cast per call and never kept.
     expect(cache.size).toBe(1);
     expect(Array.from(await ys[0].toArray())).toEqual(Array.from(await ys[1].toArray()));
     cache.dispose();
