@@ -22,10 +22,11 @@ import '../index.js';
  * float16 tensors (devices with `shader-f16`). Storage is half precision; elementwise kernels compute in f32 and
  * round once on store, reductions accumulate in f32.
  *
- * What does not take float16 yet (November 2026): `conv2d` refuses it (it computes in float32; cast first);
- * `variance` returns float32; `randint`/`randomBits` are integer by nature. Gradients through f16 ops are f16
- * (no f32 master copy: keep weights f32 and cast activations, as mixed precision does). `toArray()` returns a
- * Float32Array because Node 20 has no Float16Array. Ops without a float16 test here are untested in float16.
+ * conv2d, matmul/linear, batch norm, pooling, interpolate, softmax, crossEntropy and autocast (mixed precision)
+ * are tested in float16 in precision/f16-ops.test.ts. `variance` returns float32; `randint`/`randomBits` are
+ * integer by nature. Gradients through f16 ops are f16 (no f32 master copy: keep weights f32 and cast activations,
+ * as `autocast` does). `toArray()` returns a Float32Array because Node 20 has no Float16Array. Ops without a
+ * float16 test here or there are untested in float16.
  */
 
 const half = (v: number) => fromHalfBits(toHalfBits(v));
