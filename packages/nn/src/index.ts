@@ -18,7 +18,9 @@ export { Identity, ReLU, Sigmoid, SiLU, Swish } from './layers/activation.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './layers/batchnorm.js';
 export { ModuleList, Sequential } from './layers/container.js';
 export { Conv2d, type Conv2dOptions, staticSamePadding } from './layers/conv.js';
+export { convBnAct } from './layers/conv-bn-act.js';
 export { Dropout, DropPath } from './layers/dropout.js';
+export { type FoldedConv, foldBatchNorm, foldedConv, unfoldBatchNorm } from './layers/fold-batch-norm.js';
 export { Linear } from './layers/linear.js';
 export { ceDiceLoss, crossEntropyLoss, type DiceLossOptions, diceLoss } from './loss/losses.js';
 export {
@@ -41,6 +43,7 @@ export {
   SE_RATIO,
   SMP_EFFICIENTNET_STAGES,
 } from './models/efficientnet-config.js';
+export { type FusedModel, fuseForInference } from './models/fuse.js';
 export {
   Conv2dReLU,
   DecoderBlock,

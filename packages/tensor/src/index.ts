@@ -29,6 +29,7 @@ export * from './ops/elementwise/unary.js';
 export { cast, clamp, where } from './ops/elementwise/where.js';
 export type { FusedActivation } from './ops/fused/activation.js';
 export { batchNormAct } from './ops/fused/batch-norm-act.js';
+export { biasAct } from './ops/fused/bias-act.js';
 export { seGate } from './ops/fused/se-gate.js';
 export { gather } from './ops/index/gather.js';
 export { oneHot } from './ops/index/one-hot.js';

@@ -1,4 +1,4 @@
-import { batchNorm2d, map, type Tensor, tensor } from '@nephron/tensor';
+import { batchNorm2d, batchNormAct, type FusedActivation, map, type Tensor, tensor } from '@nephron/tensor';
 import { Module } from '../module/module.js';
 
 export interface BatchNorm2dOptions {
@@ -45,16 +45,28 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardAct(x, 'identity');
+  }
+
+  /**
+   * `activation(this.forward(x))` as one fused kernel (batchNormAct): the same numbers and running statistics,
+   * and backward keeps only `x` rather than also the normalised tensor.
+   */
+  forwardAct(x: Tensor, activation: FusedActivation): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new RangeError(
         `BatchNorm2d(${this.numFeatures}): expected an N×${this.numFeatures}×H×W input, got ${x}`,
       );
     }
-    const y = batchNorm2d(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+    const options = {
       training: this.training || !this.runningMean,
       momentum: this.momentum,
       eps: this.eps,
-    });
+    };
+    const y =
+      activation === 'identity'
+        ? batchNorm2d(x, this.runningMean, this.runningVar, this.weight, this.bias, options)
+        : batchNormAct(x, this.runningMean, this.runningVar, this.weight, this.bias, activation, options);
     const nbt = this.numBatchesTracked;
     if (this.training && nbt) {
       map([nbt], { name: 'increment', expr: 'a0 + 1', outDtype: 'int32', out: nbt, loadTypes: ['i32'] });

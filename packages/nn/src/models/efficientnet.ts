@@ -1,8 +1,9 @@
-import { dropPath, type Tensor } from '@nephron/tensor';
+import { dropPath, seGate, type Tensor } from '@nephron/tensor';
 import { Swish } from '../layers/activation.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
 import { ModuleList } from '../layers/container.js';
 import { Conv2d, staticSamePadding } from '../layers/conv.js';
+import { convBnAct } from '../layers/conv-bn-act.js';
 import { Module } from '../module/module.js';
 import {
   B0_STAGES,
@@ -80,15 +81,35 @@ export class MBConvBlock extends Module {
   }
 
   forward(inputs: Tensor, dropConnectRate = 0): Tensor {
-    let x = inputs;
-    if (this.expandConv && this.bn0) x = this.bn0.forward(this.expandConv.forward(x)).silu();
-    x = this.bn1.forward(this.depthwiseConv.forward(x)).silu();
-    const squeezed = this.seExpand.forward(this.seReduce.forward(x.mean([2, 3], true)).silu());
-    x = squeezed.sigmoid().mul(x);
-    x = this.bn2.forward(this.projectConv.forward(x));
-    if (!this.hasSkip) return x;
-    if (dropConnectRate > 0 && this.training) x = dropPath(x, dropConnectRate, true);
-    return x.add(inputs);
+    // Each intermediate is released once the next op has read it: autograd holds what backward needs, and
+    // inference then keeps about two activations alive instead of every one the block made.
+    const expanded =
+      this.expandConv && this.bn0 ? convBnAct(this.expandConv, this.bn0, inputs, 'silu') : inputs;
+    const x = convBnAct(this.depthwiseConv, this.bn1, expanded, 'silu');
+    if (expanded !== inputs) expanded.dispose();
+    const pooled = x.mean([2, 3], true);
+    const reduced = this.seReduce.forward(pooled);
+    pooled.dispose();
+    const activated = reduced.silu();
+    reduced.dispose();
+    const squeezed = this.seExpand.forward(activated);
+    activated.dispose();
+    const gated = seGate(x, squeezed);
+    x.dispose();
+    squeezed.dispose();
+    const projected = convBnAct(this.projectConv, this.bn2, gated, 'identity');
+    gated.dispose();
+    if (!this.hasSkip) return projected;
+    if (dropConnectRate > 0 && this.training) {
+      const dropped = dropPath(projected, dropConnectRate, true);
+      projected.dispose();
+      const out = dropped.add(inputs);
+      dropped.dispose();
+      return out;
+    }
+    const out = projected.add(inputs);
+    projected.dispose();
+    return out;
   }
 }
 
@@ -156,13 +177,16 @@ export class EfficientNetEncoder extends Module {
   /** [input, /2, /4, /8, /16, /32] feature maps, as smp's `EfficientNetEncoder.forward`. */
   forward(x: Tensor): Tensor[] {
     const features = [x];
-    let y = this.bn0.forward(this.convStem.forward(x)).silu();
+    let y = convBnAct(this.convStem, this.bn0, x, 'silu');
     features.push(y);
     const total = this.blocks.length;
     let start = 0;
     for (const end of this.stageIdxs) {
       for (let i = start; i < end; i++) {
-        y = this.blocks.at(i).forward(y, (this.dropConnectRate * i) / total);
+        const next = this.blocks.at(i).forward(y, (this.dropConnectRate * i) / total);
+        // Block outputs inside a stage are read once, by the next block; the stage ends are features.
+        if (y !== features[features.length - 1]) y.dispose();
+        y = next;
       }
       features.push(y);
       start = end;

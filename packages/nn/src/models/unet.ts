@@ -4,6 +4,7 @@ import { Identity, ReLU } from '../layers/activation.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
 import { ModuleList, Sequential } from '../layers/container.js';
 import { Conv2d } from '../layers/conv.js';
+import { convBnAct } from '../layers/conv-bn-act.js';
 import { copyInto, Module } from '../module/module.js';
 import { EfficientNetEncoder, type EfficientNetOptions } from './efficientnet.js';
 import type { EfficientNetName } from './efficientnet-config.js';
@@ -16,6 +17,10 @@ export class Conv2dReLU extends Sequential {
       new BatchNorm2d(outChannels),
       new ReLU(),
     ]);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return convBnAct(this.at(0) as Conv2d, this.at(1) as BatchNorm2d, x, 'relu');
   }
 }
 
@@ -33,9 +38,14 @@ export class DecoderBlock extends Module {
   }
 
   forward(x: Tensor, skip?: Tensor): Tensor {
-    let y = interpolate(x, { scaleFactor: 2, mode: 'nearest' });
-    if (skip) y = cat([y, skip], 1);
-    return this.conv2.forward(this.conv1.forward(y));
+    const up = interpolate(x, { scaleFactor: 2, mode: 'nearest' });
+    const joined = skip ? cat([up, skip], 1) : up;
+    if (joined !== up) up.dispose();
+    const y = this.conv1.forward(joined);
+    joined.dispose();
+    const out = this.conv2.forward(y);
+    y.dispose();
+    return out;
   }
 }
 
@@ -62,7 +72,11 @@ export class UnetDecoder extends Module {
   forward(features: readonly Tensor[]): Tensor {
     const [head, ...skips] = features.slice(1).reverse();
     let x = head;
-    for (let i = 0; i < this.blocks.length; i++) x = this.blocks.at(i).forward(x, skips[i]);
+    for (let i = 0; i < this.blocks.length; i++) {
+      const next = this.blocks.at(i).forward(x, skips[i]);
+      if (x !== head) x.dispose();
+      x = next;
+    }
     return x;
   }
 }
@@ -112,7 +126,12 @@ export class Unet extends Module {
     if (x.ndim !== 4 || x.shape[1] !== 3 || h % 32 !== 0 || w % 32 !== 0) {
       throw new RangeError(`Unet: expected an N×3×H×W input with H and W multiples of 32, got ${x}`);
     }
-    return this.segmentationHead.forward(this.decoder.forward(this.encoder.forward(x)));
+    const features = this.encoder.forward(x);
+    const decoded = this.decoder.forward(features);
+    for (const f of features.slice(1)) if (f !== decoded) f.dispose();
+    const logits = this.segmentationHead.forward(decoded);
+    decoded.dispose();
+    return logits;
   }
 }
 

@@ -39,3 +39,11 @@ export function cpuSeGate(x: CpuTensor, s: CpuTensor): CpuTensor {
   for (let i = 0; i < data.length; i++) data[i] = x.data[i] / (1 + Math.exp(-s.data[Math.floor(i / S)]));
   return { data, shape: [...x.shape] };
 }
+
+/** Float64 reference of `act(x + bias[c])` over [N, C, ...]. */
+export function cpuBiasAct(x: CpuTensor, bias: CpuTensor, activation: FusedActivation): CpuTensor {
+  const [N, C] = x.shape;
+  const S = x.data.length / (N * C);
+  const data = x.data.map((v, i) => cpuActivate(activation, v + bias.data[Math.floor(i / S) % C]));
+  return { data, shape: [...x.shape] };
+}

@@ -1,0 +1,42 @@
+// Peak GPU bytes of one UNet training step (forward, CE+Dice loss, backward, AdamW), the activation-memory
+// figure of issue 9: `npx tsx --conditions @nephron/source packages/nn/bench/training-memory.bench.ts [b4 2 128]`.
+// Step 1 creates the optimizer state and the gradients, so the row is the peak of step 2 less the bytes held
+// before it (weights, gradients, optimizer state): what the activations and the backward pass add.
+import { getEngine, init, memoryStats, tensor, tidy } from '@nephron/tensor';
+import { ceDiceLoss } from '../src/loss/losses.js';
+import type { EfficientNetName } from '../src/models/efficientnet-config.js';
+import { ruleInput, ruleTarget } from '../src/models/parity-rule.js';
+import { Unet } from '../src/models/unet.js';
+import { AdamW } from '../src/optim/adamw.js';
+
+const [variant = 'b4', batchArg = '2', sizeArg = '128'] = process.argv.slice(2);
+const batch = Number(batchArg);
+const size = Number(sizeArg);
+await init();
+const engine = getEngine();
+const model = new Unet(`efficientnet-${variant}` as EfficientNetName, { classes: 2 });
+model.train();
+const x = tensor(ruleInput(batch, size), [batch, 3, size, size]);
+const target = tensor(ruleTarget(batch, size), [batch, size, size], { dtype: 'int32' });
+const optimizer = new AdamW(model.parameters());
+const MiB = 1024 * 1024;
+for (let step = 1; step <= 2; step++) {
+  const before = memoryStats().bytesInUse;
+  engine.pool.peakBytesInUse = before;
+  const start = performance.now();
+  optimizer.zeroGrad();
+  const loss = tidy(() => ceDiceLoss(model.forward(x), target));
+  loss.backward();
+  const value = await loss.item();
+  loss.dispose();
+  optimizer.step();
+  await engine.sync();
+  const { peakBytesInUse } = memoryStats();
+  console.log(
+    `UNet-${variant} ${batch}×${size}² step ${step}: loss ${value.toFixed(5)}, held before ${(before / MiB).toFixed(1)} MiB, ` +
+      `peak ${(peakBytesInUse / MiB).toFixed(1)} MiB, step adds ${((peakBytesInUse - before) / MiB).toFixed(1)} MiB ` +
+      `(${(performance.now() - start).toFixed(0)} ms)`,
+  );
+}
+optimizer.dispose();
+model.dispose();
