@@ -11,7 +11,9 @@ the same layers with the same parameter count (20,225,834 for B4 with two classe
 median is reported. Progress goes to stderr and one JSON object to stdout:
 
     {"torch": "1.13.0", "threads": 2, "parameters": 20225834,
-     "rows": [{"name": "train-2x256", "ms": 1234.5, "runs": 3, "samples_ms": [...]}, ...]}
+     "rows": [{"name": "train-2x256", "ms": 1234.5, "cpu_ms": 2400.1, "runs": 3, "samples_ms": [...]}, ...]}
+
+`ms` is wall time, `cpu_ms` the process's CPU time over all threads (steadier on a machine others share).
 """
 
 import argparse
@@ -63,12 +65,13 @@ def time_row(model, optimizer, kind, n, size, steps, classes):
 
     run = train_step if kind == "train" else infer
     run()  # warm-up: first-touch allocations and the optimizer state
-    samples = []
+    samples, cpu = [], []
     for _ in range(steps):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         run()
         samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        cpu.append((time.process_time() - cpu_start) * 1000)
+    return samples, cpu
 
 
 def main():
@@ -94,9 +97,15 @@ def main():
     }
     for kind, n, size, name in rows:
         print(f"torch {name}: {args.steps} timed runs after one warm-up", file=sys.stderr, flush=True)
-        samples = time_row(model, optimizer, kind, n, size, args.steps, args.classes)
+        samples, cpu = time_row(model, optimizer, kind, n, size, args.steps, args.classes)
         out["rows"].append(
-            {"name": name, "ms": statistics.median(samples), "runs": len(samples), "samples_ms": samples}
+            {
+                "name": name,
+                "ms": statistics.median(samples),
+                "cpu_ms": statistics.median(cpu),
+                "runs": len(samples),
+                "samples_ms": samples,
+            }
         )
         print(f"torch {name}: {statistics.median(samples):.1f} ms", file=sys.stderr, flush=True)
     json.dump(out, sys.stdout)

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createSegmentationModel } from '@nephron/hubmap';
-import { init } from '@nephron/tensor';
+import { getEngine, init, requestDevice, setEngine } from '@nephron/tensor';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli.js';
 import { ExitCode } from '../host/host.js';
@@ -62,7 +62,9 @@ describe('nephron bench model', () => {
       for (const r of report.rows) {
         expect(r.ours_ms).toBeGreaterThan(0);
         expect(r.ours_images_per_s).toBeCloseTo((1000 * r.batch) / r.ours_ms, 6);
-        expect(r).toMatchObject({ torch_ms: null, ratio: null, torch_images_per_s: null });
+        expect(r).toMatchObject({ torch_ms: null, ratio: null, torch_images_per_s: null, cpu_ratio: null });
+        // Node can tell CPU time; lavapipe's threads do the GPU work inside this process.
+        expect(r.ours_cpu_ms).toBeGreaterThan(0);
         // At least the weights are live during a row: 4 bytes a parameter.
         expect(r.peak_gpu_bytes).toBeGreaterThan(4 * report.parameters);
         const ops = (r.profile ?? []).map((p) => p.op);
@@ -85,7 +87,42 @@ describe('nephron bench model', () => {
       const code = await runCli([...argv, '--python', '/nonexistent/python3'], host);
       expect(code).toBe(ExitCode.ok);
       expect(stdout.text).toMatch(/^PyTorch not available: cannot run \/nonexistent\/python3 /m);
-      expect(stdout.text).toMatch(/^infer-1x32 +\d+\.\d +— +— +\d+\.\d\d +— +\d+$/m);
+      expect(stdout.text).toMatch(/^infer-1x32 +\d+\.\d +— +— +— +\d+\.\d\d +— +\d+$/m);
+    },
+  );
+
+  it(
+    'says when --profile cannot run (no timestamp-query) and times the rows anyway',
+    { timeout: 600_000 },
+    async () => {
+      const previous = await init();
+      setEngine(null);
+      const { host, stdout, stderr } = memoryHost({
+        requestDevice: (options) => requestDevice({ ...options, noOptionalFeatures: true }),
+      });
+      try {
+        const argv = [
+          'bench',
+          'model',
+          '--encoder',
+          'b0',
+          '--rows',
+          'infer-1x32',
+          '--steps',
+          '1',
+          '--profile',
+        ];
+        expect(await runCli([...argv, '--no-torch', '--json'], host)).toBe(ExitCode.ok);
+        expect(stderr.text).toMatch(
+          /GPU profiling needs the WebGPU feature "timestamp-query".*timing the rows without/,
+        );
+        const report = JSON.parse(stdout.text) as ModelBenchReport;
+        expect(report.rows[0].ours_ms).toBeGreaterThan(0);
+        expect(report.rows[0].profile).toBeUndefined();
+      } finally {
+        getEngine().destroy();
+        setEngine(previous);
+      }
     },
   );
 
@@ -110,8 +147,14 @@ describe('PyTorch bridge', () => {
       threads: 2,
       encoder: 'efficientnet-b0',
       parameters: 6251614,
-      rows: [{ name: 'train-2x64', ms: 12.5, runs: 3 }],
+      rows: [{ name: 'train-2x64', ms: 12.5, cpuMs: null, runs: 3 }],
     });
+  });
+
+  it('reads CPU time where the script gives it', () => {
+    const out =
+      '{"torch": "1.13.0", "threads": 2, "parameters": 1, "rows": [{"name": "a", "ms": 2, "cpu_ms": 3.5}]}';
+    expect(parseTorchOutput(out).rows).toEqual([{ name: 'a', ms: 2, cpuMs: 3.5, runs: 0 }]);
   });
 
   it('names what is wrong with bad output', () => {
@@ -142,14 +185,17 @@ describe('PyTorch bridge', () => {
     async () => {
       const outcome = await runTorchBench({
         encoder: 'efficientnet-b0',
-        rows: ['infer-1x32', 'train-2x64'],
+        rows: ['infer-1x32', 'train-2x32'],
         steps: 1,
       });
       if (!outcome.ok) throw new Error(outcome.note);
       await init();
       expect(outcome.result.parameters).toBe(createSegmentationModel('efficientnet-b0', 2).numParameters());
-      expect(outcome.result.rows.map((r) => r.name)).toEqual(['infer-1x32', 'train-2x64']);
-      for (const r of outcome.result.rows) expect(r.ms).toBeGreaterThan(0);
+      expect(outcome.result.rows.map((r) => r.name)).toEqual(['infer-1x32', 'train-2x32']);
+      for (const r of outcome.result.rows) {
+        expect(r.ms).toBeGreaterThan(0);
+        expect(r.cpuMs).toBeGreaterThan(0);
+      }
     },
   );
 });

@@ -25,6 +25,15 @@ export interface ModelRow {
   torch_ms: number | null;
   /** ours_ms / torch_ms: how many times longer we take than PyTorch on the CPU (below 1: faster). */
   ratio: number | null;
+  /**
+   * Median CPU milliseconds (all threads of the process) of one step: on a shared machine, where wall time
+   * depends on who else runs, this is the steadier measure of work; the software GPU's threads count in ours.
+   * Null where the host cannot tell (a browser).
+   */
+  ours_cpu_ms: number | null;
+  torch_cpu_ms: number | null;
+  /** ours_cpu_ms / torch_cpu_ms. */
+  cpu_ratio: number | null;
   /** Images per second: tiles/s for inference rows, training images/s for training rows. */
   ours_images_per_s: number;
   torch_images_per_s: number | null;
@@ -98,6 +107,12 @@ function stepper(spec: ModelRowSpec, model: SegmentationNetwork): { step(): Prom
   };
 }
 
+/** CPU time of this process so far, in ms, or null outside Node. */
+function cpuMs(): number | null {
+  const usage = typeof process !== 'undefined' ? process.cpuUsage?.() : undefined;
+  return usage ? (usage.user + usage.system) / 1000 : null;
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -117,6 +132,7 @@ export async function benchModel(options: ModelBenchOptions): Promise<ModelBench
     parameters = model.numParameters();
     const total = options.steps + 1;
     const samples: number[] = [];
+    const cpuSamples: number[] = [];
     let profile: ProfileRow[] | undefined;
     const run = stepper(spec, model);
     try {
@@ -125,8 +141,13 @@ export async function benchModel(options: ModelBenchOptions): Promise<ModelBench
       for (let i = 0; i < total; i++) {
         options.onStep?.(spec, i, total);
         const start = performance.now();
+        const cpuStart = cpuMs();
         await run.step();
-        if (i > 0) samples.push(performance.now() - start);
+        const cpuEnd = cpuMs();
+        if (i > 0) {
+          samples.push(performance.now() - start);
+          if (cpuStart !== null && cpuEnd !== null) cpuSamples.push(cpuEnd - cpuStart);
+        }
       }
       if (options.profile) {
         startProfiling(engine);
@@ -149,6 +170,9 @@ export async function benchModel(options: ModelBenchOptions): Promise<ModelBench
       ours_ms: ms,
       torch_ms: null,
       ratio: null,
+      ours_cpu_ms: cpuSamples.length > 0 ? median(cpuSamples) : null,
+      torch_cpu_ms: null,
+      cpu_ratio: null,
       ours_images_per_s: (1000 * spec.batch) / ms,
       torch_images_per_s: null,
       peak_gpu_bytes: engine.memoryStats().peakBytesInUse,
@@ -171,6 +195,8 @@ export function withTorch(rows: readonly ModelRow[], torch: TorchOutcome): Model
       ...r,
       torch_ms: t.ms,
       ratio: r.ours_ms / t.ms,
+      torch_cpu_ms: t.cpuMs,
+      cpu_ratio: r.ours_cpu_ms !== null && t.cpuMs !== null ? r.ours_cpu_ms / t.cpuMs : null,
       torch_images_per_s: (1000 * r.batch) / t.ms,
     };
   });
@@ -184,6 +210,7 @@ export function formatModelRows(rows: readonly ModelRow[]): string {
     'ours ms'.padStart(11),
     'torch ms'.padStart(11),
     'ours/torch'.padStart(11),
+    'CPU ratio'.padStart(10),
     'ours img/s'.padStart(11),
     'torch img/s'.padStart(12),
     'peak GPU MiB'.padStart(13),
@@ -196,6 +223,7 @@ export function formatModelRows(rows: readonly ModelRow[]): string {
         fmt(r.ours_ms).padStart(11),
         fmt(r.torch_ms).padStart(11),
         fmt(r.ratio, 2).padStart(11),
+        fmt(r.cpu_ratio, 2).padStart(10),
         fmt(r.ours_images_per_s, 2).padStart(11),
         fmt(r.torch_images_per_s, 2).padStart(12),
         (r.peak_gpu_bytes / 2 ** 20).toFixed(0).padStart(13),

@@ -26,6 +26,7 @@ export interface ModelBenchReport {
   /** The rows that ran, in order (the defaults are issue 9's; `--rows` picks others). */
   rows_run: string[];
   ratio: 'ours_ms / torch_ms';
+  cpu_ratio: 'ours_cpu_ms / torch_cpu_ms';
   torch: {
     available: boolean;
     version: string | null;
@@ -112,6 +113,7 @@ export async function benchModelCommand(host: Host, options: BenchModelOptions):
     steps,
     rows_run: rows.map((r) => r.name),
     ratio: 'ours_ms / torch_ms',
+    cpu_ratio: 'ours_cpu_ms / torch_cpu_ms',
     torch: torch.ok
       ? {
           available: true,
@@ -140,7 +142,8 @@ export function formatReport(report: ModelBenchReport): string {
   const t = report.torch;
   if (t.available) {
     lines.push(
-      `PyTorch ${t.version} on the CPU, ${t.threads} threads; ours/torch = ours_ms / torch_ms (above 1: slower than PyTorch)`,
+      `PyTorch ${t.version} on the CPU, ${t.threads} threads; ours/torch = ours_ms / torch_ms (above 1: slower than ` +
+        'PyTorch); CPU ratio = the same for CPU time of all threads (steadier where others share the machine)',
     );
     if (t.parameters !== report.parameters) {
       lines.push(`warning: PyTorch's model has ${t.parameters} parameters, ours ${report.parameters}`);

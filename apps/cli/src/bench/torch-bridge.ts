@@ -5,6 +5,8 @@ export interface TorchRow {
   name: string;
   /** Median milliseconds of one step (train) or one forward pass (infer). */
   ms: number;
+  /** Median CPU milliseconds of the process (all threads), or null from an older script. */
+  cpuMs: number | null;
   runs: number;
 }
 
@@ -43,10 +45,11 @@ export function parseTorchOutput(stdout: string): TorchResult {
   if (typeof d.threads !== 'number') throw bad('"threads" is missing');
   if (typeof d.parameters !== 'number') throw bad('"parameters" is missing');
   if (!Array.isArray(d.rows)) throw bad('"rows" is not a list');
-  const rows = d.rows.map((r: Partial<TorchRow>, i: number) => {
+  const rows = d.rows.map((r: Partial<TorchRow> & { cpu_ms?: unknown }, i: number) => {
     if (typeof r?.name !== 'string') throw bad(`rows[${i}] has no name`);
     if (typeof r.ms !== 'number' || !(r.ms > 0)) throw bad(`rows[${i}] (${r.name}) has no positive "ms"`);
-    return { name: r.name, ms: r.ms, runs: typeof r.runs === 'number' ? r.runs : 0 };
+    const cpuMs = typeof r.cpu_ms === 'number' ? r.cpu_ms : null;
+    return { name: r.name, ms: r.ms, cpuMs, runs: typeof r.runs === 'number' ? r.runs : 0 };
   });
   return {
     torch: d.torch,
