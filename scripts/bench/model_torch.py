@@ -24,8 +24,13 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# OpenMP threads that spin while waiting make every op wait for a thread the OS has parked when other
+# processes share the cores: on this 2-core machine under load a B0 step took 15x longer. Waiting passively
+# costs nothing measurable on an idle machine. It must be set before torch starts its OpenMP runtime.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "packages", "nn", "fixtures"))
@@ -91,6 +96,7 @@ def main():
     out = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
         "encoder": f"efficientnet-{encoder}",
         "parameters": sum(p.numel() for p in model.parameters()),
         "rows": [],
