@@ -1,12 +1,19 @@
 import { Mask, RleEncoder, type RleRuns } from '@nephron/io';
+import { fuseForInference, type Module } from '@nephron/nn';
 import { keep, noGrad, type Tensor, tensor, tidy } from '@nephron/tensor';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../augment/augment.js';
 import { tissueBySaturation } from '../sampling/region-map.js';
 import { gaussianWeights, tileOrigins } from './gaussian.js';
+import { atPrecision, type InferencePrecision } from './precision.js';
 import type { SlideSource } from './slide-source.js';
 
-/** A segmentation network: N×3×T×T normalised input → N×2×T×T logits (background, glomerulus). */
-export type SegmentationModel = (input: Tensor) => Tensor;
+/**
+ * A segmentation network: N×3×T×T normalised input → N×2×T×T logits (background, glomerulus). A module (a UNet)
+ * is run in eval mode with its batch norms folded into its convolutions for the prediction (fuseForInference).
+ */
+export type SegmentationModel = ((input: Tensor) => Tensor) | (Module & { forward(input: Tensor): Tensor });
+
+type Forward = (input: Tensor) => Tensor;
 
 export interface PredictOptions {
   /** Downscale factor the models were trained at (full-resolution pixels per model pixel). */
@@ -22,6 +29,8 @@ export interface PredictOptions {
   tta?: boolean;
   /** Tiles with less tissue than this fraction are not run through the model (predicted empty). */
   minTissue?: number;
+  /** 'f16': half-precision activations and weights (cast once), float32 accumulation; needs shader-f16. */
+  precision?: InferencePrecision;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -33,7 +42,7 @@ export interface SlidePrediction {
 }
 
 /** Glomerulus probability of each pixel of each tile: softmax over two classes is the sigmoid of the logit gap. */
-function probabilities(models: readonly SegmentationModel[], input: Tensor, tta: boolean): Tensor {
+function probabilities(models: readonly Forward[], input: Tensor, tta: boolean): Tensor {
   const flips: number[][] = tta ? [[], [3], [2]] : [[]];
   let total: Tensor | null = null;
   for (const model of models) {
@@ -59,6 +68,24 @@ function probabilities(models: readonly SegmentationModel[], input: Tensor, tta:
 export async function predictSlide(
   source: SlideSource,
   models: readonly SegmentationModel[],
+  options: PredictOptions,
+): Promise<SlidePrediction> {
+  const fused = models.map((m) => (typeof m === 'function' ? null : fuseForInference(m)));
+  const run = atPrecision(
+    models.map((m, k) => fused[k]?.forward ?? (m as Forward)),
+    options.precision,
+  );
+  try {
+    return await predictWith(source, run.models, options);
+  } finally {
+    run.dispose();
+    for (const f of fused) f?.dispose();
+  }
+}
+
+async function predictWith(
+  source: SlideSource,
+  models: readonly Forward[],
   options: PredictOptions,
 ): Promise<SlidePrediction> {
   const { downscale: s, tile } = options;

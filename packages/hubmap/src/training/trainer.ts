@@ -267,17 +267,13 @@ export class Trainer {
     for (const image of this.validation) {
       const file = await openDatasetImage(this.dataset, image);
       try {
-        const prediction = await predictSlide(
-          tiffSlideSource(image.id, file),
-          [(x) => this.model.forward(x)],
-          {
-            downscale: this.config.downscale,
-            tile: this.config.tile,
-            batchSize: this.config.batchSize,
-            tta: this.config.tta,
-            threshold: this.config.threshold,
-          },
-        );
+        const prediction = await predictSlide(tiffSlideSource(image.id, file), [this.model], {
+          downscale: this.config.downscale,
+          tile: this.config.tile,
+          batchSize: this.config.batchSize,
+          tta: this.config.tta,
+          threshold: this.config.threshold,
+        });
         const truth = parseRle(image.encoding, { width: image.width, height: image.height, id: image.id });
         total += runDice(prediction.runs, truth).dice;
       } finally {
