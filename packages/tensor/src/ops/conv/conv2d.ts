@@ -13,7 +13,12 @@ import {
   depthwiseGradInputKernel,
   depthwiseGradWeightKernel,
 } from './depthwise-kernel.js';
-import { dispatchDepthwiseRows, rowsAligned } from './depthwise-rows.js';
+import {
+  dispatchDepthwiseRows,
+  dispatchDepthwiseRowsGradWeight,
+  dispatchDepthwiseScatter,
+  rowsAligned,
+} from './depthwise-rows.js';
 import { buildDirectKernel, type DirectTile, directKey } from './direct-kernel.js';
 import { buildGemmKernel, type GemmMode, type GemmTile, tileKey, U } from './gemm-kernel.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
@@ -412,6 +417,31 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
         );
         return;
       }
+      if (
+        depthwise &&
+        c.cOutG === 1 &&
+        c.dilationH === 1 &&
+        c.dilationW === 1 &&
+        c.strideH <= 2 &&
+        c.strideW <= 2 &&
+        rowsAligned(dy.shape, dy.strides, dyw.offset)
+      ) {
+        dispatchDepthwiseScatter(
+          {
+            kh: c.kh,
+            kw: c.kw,
+            stride: [c.strideH, c.strideW],
+            padTop: c.padTop,
+            padLeft: c.padLeft,
+            vecOut: rowsAligned(dx.shape, dx.strides, dxw.offset),
+            element: 'f32',
+          },
+          buffers,
+          uniforms(c, weight, dy, at),
+          { batch: c.batch, channels: c.cIn, h: c.h, w: c.w },
+        );
+        return;
+      }
       if (depthwise) {
         const s = depthwiseShape(c);
         const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
@@ -451,6 +481,33 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const images = Math.min(g.batch, imagesPerLaunch(g, batched));
   const chunks = Math.ceil(g.batch / images);
   const engine = getEngine();
+  if (
+    isDepthwise(g) &&
+    g.dilationH === 1 &&
+    rowsAligned(dy.shape, dy.strides, dy.offset) &&
+    rowsAligned(x.shape, x.strides, x.offset)
+  ) {
+    // One partial per image (each workgroup sums a whole channel plane), added up at the end.
+    const partial = allocate(g.batch === 1 ? shape : [g.batch, ...shape], 'weight gradient partials');
+    let done = 0;
+    forEachBatchChunk(g, batched, ([dyw, xw], c) => {
+      dispatchDepthwiseRowsGradWeight(
+        {
+          kh: c.kh,
+          kw: c.kw,
+          stride: [c.strideH, c.strideW],
+          dilation: [1, c.dilationW],
+          padLeft: c.padLeft,
+          element: 'f32',
+        },
+        [dyw.binding, xw.binding, partial.storage.buffer],
+        uniforms(c, dy, x, { aOffset: dyw.offset, bOffset: xw.offset, outOffset: done * size }),
+        { batch: c.batch, channels: c.cOut, outH: c.oh, outW: c.ow },
+      );
+      done += c.batch;
+    });
+    return reducePartials(partial, g.batch, shape);
+  }
   if (isDepthwise(g)) {
     const s = depthwiseShape(g);
     const segments = images * g.oh * Math.ceil(g.ow / DEPTHWISE_ROW);

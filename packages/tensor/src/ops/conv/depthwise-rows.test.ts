@@ -46,6 +46,20 @@ const CASES: Case[] = [
     options: { groups: 5, stride: 2, padding: [1, 2, 1, 2] },
   },
   {
+    name: '3x3 stride 2 padding 1, odd height, partial strip',
+    x: [1, 3, 11, 24],
+    w: [3, 1, 3, 3],
+    bias: true,
+    options: { groups: 3, stride: 2, padding: 1 },
+  },
+  {
+    name: '3x3 stride (2,1) padding [1,1,2,0]',
+    x: [2, 3, 9, 16],
+    w: [3, 1, 3, 3],
+    bias: false,
+    options: { groups: 3, stride: [2, 1], padding: [1, 1, 2, 0] },
+  },
+  {
     name: '3x3 asymmetric [2,0,0,1], output width not a multiple of 4',
     x: [1, 3, 6, 8],
     w: [3, 1, 3, 3],
