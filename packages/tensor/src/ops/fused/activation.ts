@@ -34,8 +34,13 @@ export function activationGrad(activation: FusedActivation, g: string, z: string
       return g;
     case 'relu':
       return `select(0.0, ${g}, ${z} > 0.0)`;
-    case 'silu':
-      return `${g} * ${sigmoidOf(z)} * (1.0 + ${z} * (1.0 - ${sigmoidOf(z)}))`;
+    case 'silu': {
+      // Backward recomputes this in each pass that needs it, so it takes the one-exp form of the logistic:
+      // 1 / (1 + exp(−z)) tends to 0 and 1 at the extremes without inf/inf, and agrees with sigmoidOf to
+      // float32 rounding.
+      const s = `(1.0 / (1.0 + exp(-${z})))`;
+      return `${g} * ${s} * (1.0 + ${z} * (1.0 - ${s}))`;
+    }
   }
 }
 
