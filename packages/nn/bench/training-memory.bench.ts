@@ -1,7 +1,8 @@
 // Peak GPU bytes of one UNet training step (forward, CE+Dice loss, backward, AdamW), the activation-memory
 // figure of issue 9: `npx tsx --conditions @nephron/source packages/nn/bench/training-memory.bench.ts [b4 2 128]`.
-// Step 1 creates the optimizer state and the gradients, so the row is the peak of step 2 less the bytes held
-// before it (weights, gradients, optimizer state): what the activations and the backward pass add.
+// Step 1 creates the optimizer state and the gradients, so step 2 is the row to read: its peak, and that peak
+// less the bytes held once zeroGrad has freed the old gradients (weights, optimizer state, input): what the
+// saved activations, the new gradients and backward's temporaries take.
 import { getEngine, init, memoryStats, tensor, tidy } from '@nephron/tensor';
 import { ceDiceLoss } from '../src/loss/losses.js';
 import type { EfficientNetName } from '../src/models/efficientnet-config.js';
@@ -25,6 +26,7 @@ for (let step = 1; step <= 2; step++) {
   engine.pool.peakBytesInUse = before;
   const start = performance.now();
   optimizer.zeroGrad();
+  const base = memoryStats().bytesInUse;
   const loss = tidy(() => ceDiceLoss(model.forward(x), target));
   loss.backward();
   const value = await loss.item();
@@ -34,7 +36,8 @@ for (let step = 1; step <= 2; step++) {
   const { peakBytesInUse } = memoryStats();
   console.log(
     `UNet-${variant} ${batch}×${size}² step ${step}: loss ${value.toFixed(5)}, held before ${(before / MiB).toFixed(1)} MiB, ` +
-      `peak ${(peakBytesInUse / MiB).toFixed(1)} MiB, step adds ${((peakBytesInUse - before) / MiB).toFixed(1)} MiB ` +
+      `peak ${(peakBytesInUse / MiB).toFixed(1)} MiB, step adds ${((peakBytesInUse - before) / MiB).toFixed(1)} MiB, ` +
+      `peak over weights and optimizer state ${((peakBytesInUse - base) / MiB).toFixed(1)} MiB ` +
       `(${(performance.now() - start).toFixed(0)} ms)`,
   );
 }
