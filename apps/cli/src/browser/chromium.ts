@@ -17,6 +17,9 @@ export const WEBGPU_FLAGS = [
   '--enable-features=Vulkan',
   '--use-vulkan=native',
   '--disable-gpu-sandbox',
+  // A software GPU on a busy machine can take longer per submission than the watchdog allows, and a GPU process
+  // the watchdog kills takes every WebGPU device of the page with it.
+  '--disable-gpu-watchdog',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',

@@ -11,12 +11,23 @@ import { memoryHost } from '../testing/memory-host.js';
 
 // Inputs the browser tests give the page and the Node host alike, and the Node side of each comparison.
 
-/** Files of `dir` under the paths the browser host gives picked files, so both hosts get the same lines. */
+/**
+ * Files of `dir` under the paths the browser host gives picked files, so both hosts get the same lines. Files are
+ * named by those paths too, as the page names them, so messages that name a file read the same.
+ */
 export function filesIn(dir: string): HostFiles {
   const files = nodeFiles();
   const at = (path: string) => join(dir, path);
   return {
-    open: (path) => files.open(at(path)),
+    async open(path) {
+      const source = await files.open(at(path));
+      return {
+        name: path,
+        size: source.size,
+        read: (offset, length) => source.read(offset, length),
+        close: () => source.close(),
+      };
+    },
     write: (path, data) => files.write(at(path), data),
     list: (path) => files.list(at(path)),
   };
