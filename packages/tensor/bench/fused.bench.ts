@@ -3,9 +3,10 @@
 // backward), this process's CPU milliseconds per call (on a software GPU, which runs in this process, that
 // figure holds up when other work competes for the cores) and the bytes held for backward after the forward.
 import { getEngine, init, memoryStats, type Tensor, tensor, tidy } from '../src/index.js';
-import { mul } from '../src/ops/elementwise/binary.js';
+import { add, mul } from '../src/ops/elementwise/binary.js';
 import { relu, sigmoid, silu } from '../src/ops/elementwise/unary.js';
 import { batchNormAct } from '../src/ops/fused/batch-norm-act.js';
+import { biasAct } from '../src/ops/fused/bias-act.js';
 import { seGate } from '../src/ops/fused/se-gate.js';
 import { batchNorm2d } from '../src/ops/norm/batch-norm.js';
 
@@ -86,4 +87,14 @@ for (const [label, forward] of [
       for (const t of [x, s]) t.zeroGrad();
     }),
   );
+}
+
+// The epilogue of a conv with its batch norm folded in, at inference.
+const bias = random([C]);
+const biasView = bias.view([1, C, 1, 1]);
+for (const [label, forward] of [
+  ['fused', () => biasAct(x, bias, 'silu')],
+  ['unfused', () => tidy(() => silu(add(x, biasView)))],
+] as const) {
+  await time(`bias + silu [${shape}] forward (${label})`, () => forward().dispose());
 }
