@@ -4,6 +4,7 @@ import { tidy } from '../../scope.js';
 import type { Tensor } from '../../tensor.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { relu, silu } from '../elementwise/unary.js';
 import { batchNorm2d } from '../norm/batch-norm.js';
 import { FUSED_ACTIVATIONS, type FusedActivation } from './activation.js';
@@ -119,6 +120,28 @@ describe('batchNormAct', () => {
       training: true,
     }).toArray();
     assertClose(got, want, { rtol: 1e-6, atol: 1e-6 }, 'strided');
+  });
+
+  it('gives the same numbers when tensors are past one binding (the windowed elementwise path)', async () => {
+    const shape = [3, 4, 8, 8];
+    const data = Float32Array.from(randomCpu(shape, 51, -2, 2).data);
+    const gy = tensor(Float32Array.from(randomCpu(shape, 52).data), shape);
+    const results: Float32Array[][] = [];
+    for (const cap of [null, 1024]) {
+      limitBindingBytes(cap);
+      try {
+        const x = tensor(data, shape, { requiresGrad: true });
+        const w = tensor([1, 0.5, 2, -1], [4], { requiresGrad: true });
+        const y = batchNormAct(x, null, null, w, null, 'silu', { training: true });
+        y.backward(gy);
+        results.push((await Promise.all([y, x.grad!, w.grad!].map((t) => t.toArray()))) as Float32Array[]);
+      } finally {
+        limitBindingBytes(null);
+      }
+    }
+    results[0].forEach((r, k) => {
+      assertClose(results[1][k], r, { rtol: 1e-5, atol: 1e-6 }, ['output', 'grad x', 'grad weight'][k]);
+    });
   });
 
   it('names the tensor and the activation that are wrong', () => {
