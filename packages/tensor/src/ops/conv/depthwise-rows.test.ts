@@ -4,7 +4,7 @@ import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { conv2dBackwardCpu, conv2dCpu } from './conv2d.cpu.js';
 import { conv2d } from './conv2d.js';
-import { depthwiseRowsKernel } from './depthwise-rows.js';
+import { depthwiseRowsKernel, depthwiseRowsTuning, rowsPerLane } from './depthwise-rows.js';
 import type { Conv2dOptions } from './params.js';
 import '../../index.js';
 
@@ -137,6 +137,24 @@ describe('depthwise row kernels against the float64 reference and finite differe
     expect(k.code).toMatch(/^enable f16;/);
     expect(k.code).toContain('array<vec4<f16>>');
     expect(k.code).toContain('vec4<f32>(x4[');
+  });
+
+  it('gives each lane fewer rows on small planes so that a workgroup has work for every lane', () => {
+    const { cols, lanes, maxRows } = depthwiseRowsTuning;
+    expect(rowsPerLane(1024, 64 * cols, 1)).toBe(maxRows);
+    for (const [h, w] of [
+      [64, 64],
+      [32, 32],
+      [16, 16],
+      [70, 36],
+    ]) {
+      const rows = rowsPerLane(h, w, 1);
+      const busy = Math.ceil(h / rows) * Math.ceil(w / cols);
+      expect(busy >= lanes || rows === 2, `${h}×${w}: ${rows} rows keep ${busy} lanes busy`).toBe(true);
+      if (rows < maxRows) expect(Math.ceil(h / (rows * 2)) * Math.ceil(w / cols)).toBeLessThan(lanes);
+    }
+    // The scatter kernel steps by the row stride.
+    expect(rowsPerLane(3, 8, 2) % 2).toBe(0);
   });
 
   it('rejects vertical dilation, which it has no rows for', () => {

@@ -31,11 +31,25 @@ export interface DepthwiseRowsShape {
 }
 
 /**
- * Output columns and rows per lane, and lanes per workgroup. Measured on lavapipe (5×5, C=336, 2×64², same
- * process): 64 rows per lane ran 1.2× faster than 32 and 1.8× faster than 16 (fewer halo rows re-read); 8×8
- * blocks fully unrolled were 1.8× slower than the loop and took 30-120 s to compile.
+ * Output columns per lane, lanes per workgroup and the most output rows per lane. Measured on lavapipe (5×5,
+ * C=336, 2×64², same process): 8 columns beat 16 by 1.6×; 16 lanes × 32 rows beat 8 lanes × 64 rows by 1.2×, and
+ * 8 lanes × 16 rows by 1.8× (more halo rows re-read). 8×8 blocks fully unrolled instead of the row loop ran 1.8×
+ * slower and took 30-120 s to compile.
  */
-export const depthwiseRowsTuning = { cols: 8, rows: 64, lanes: 8 };
+export const depthwiseRowsTuning = { cols: 8, lanes: 16, maxRows: 32 };
+
+/**
+ * Output rows per lane for an outH×outW plane: as many as keep every lane of a workgroup busy (a plane is one
+ * workgroup's work, and idle lanes cost as much as busy ones), up to maxRows; a multiple of the row stride, which
+ * the scatter kernel steps by. On 32² planes 8 rows ran 6× faster than 32 (4 busy lanes of 16).
+ */
+export function rowsPerLane(outH: number, outW: number, strideH: number): number {
+  const { cols, lanes, maxRows } = depthwiseRowsTuning;
+  const strips = Math.ceil(outW / cols);
+  let rows = maxRows;
+  while (rows > 2 && strips * Math.ceil(outH / rows) < lanes) rows /= 2;
+  return Math.max(rows, strideH);
+}
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const COMPONENT = ['x', 'y', 'z', 'w'];
@@ -63,7 +77,7 @@ export function depthwiseRowsKernel(s: DepthwiseRowsShape): Kernel {
   const [sh, sw] = s.stride;
   const [dh, dw] = s.dilation;
   if (dh !== 1) throw new Error(`depthwise rows kernel: vertical dilation ${dh} is not supported`);
-  const { cols, rows, lanes } = depthwiseRowsTuning;
+  const { cols, lanes } = depthwiseRowsTuning;
   // Column of this lane's first output, relative to a 4-aligned start a0 = ox0·sw - 4q with 4q ≥ padLeft.
   const q = Math.ceil(s.padLeft / 4);
   const first = 4 * q - s.padLeft;
@@ -159,8 +173,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let OW = ui(${dims.outW}u);
   let strips = (OW + ${cols - 1}u) / ${cols}u;
   let ox0 = (idx % strips) * ${cols}u;
-  let oy0 = (idx / strips) * ${rows}u;
-  let count = min(${rows}u, OH - oy0);
+  let rows = ui(${U.kChunk}u);
+  let oy0 = (idx / strips) * rows;
+  let count = min(rows, OH - oy0);
   // One channel of one image per workgroup (y, z): weight and bias loads are then the same for every lane.
   let c = wid.y;
   let b = wid.z;
@@ -217,20 +232,19 @@ export function dispatchDepthwiseRows(
   u: UniformValue[],
   plane: { batch: number; planes: number; outH: number; outW: number },
 ): void {
-  const { cols, rows, lanes: wg } = depthwiseRowsTuning;
-  const key = `${depthwiseRowsKey(s)}_${cols}x${rows}x${wg}`;
+  const { cols, lanes: wg } = depthwiseRowsTuning;
+  const key = `${depthwiseRowsKey(s)}_${cols}x${wg}`;
   let kernel = kernels.get(key);
   if (!kernel) {
     kernel = depthwiseRowsKernel(s);
     kernels.set(key, kernel);
   }
+  const rows = rowsPerLane(plane.outH, plane.outW, s.stride[0]);
   const lanes = Math.ceil(plane.outH / rows) * Math.ceil(plane.outW / cols);
   u[U.n] = lanes;
+  u[U.kChunk] = rows;
   getEngine().dispatch(kernel, buffers, u, [Math.ceil(lanes / wg), plane.planes, plane.batch]);
 }
-
-/** Lanes per workgroup of the weight-gradient kernel; each loops over the plane's column strips. */
-export const DW_GRAD_LANES = 8;
 
 /**
  * Weight gradient of a depthwise convolution, dW[c, ky, kx] = Σ_{b, oy, ox} dy[b, c, oy, ox] ·
@@ -247,8 +261,7 @@ export function depthwiseRowsGradWeightKernel(
   const [sh, sw] = s.stride;
   const [dh, dw] = s.dilation;
   if (dh !== 1) throw new Error(`depthwise rows kernel: vertical dilation ${dh} is not supported`);
-  const { cols, rows } = depthwiseRowsTuning;
-  const lanes = DW_GRAD_LANES;
+  const { cols, lanes } = depthwiseRowsTuning;
   const kk = s.kh * s.kw;
   const q = Math.ceil(s.padLeft / 4);
   const first = 4 * q - s.padLeft;
@@ -314,6 +327,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let XH = ui(${U.bStrides + 2}u);
   let DH = ui(${U.aStrides + 2}u);
   let strips = (OW + ${cols - 1}u) / ${cols}u;
+  let rows = ui(${U.kChunk}u);
   let ci = c / ui(${U.cOutG}u);
   let xBase = ui(${U.bOffset}u) + b * ui(${U.bStrides}u) + ci * ui(${U.bStrides + 1}u);
   let dyBase = ui(${U.aOffset}u) + b * ui(${U.aStrides}u) + c * ui(${U.aStrides + 1}u);
@@ -322,8 +336,8 @@ ${range(kk)
   .join('\n')}
   for (var item = lid.x; item < ui(${U.n}u); item += ${lanes}u) {
     let ox0 = (item % strips) * ${cols}u;
-    let oy0 = (item / strips) * ${rows}u;
-    let count = min(${rows}u, OH - oy0);
+    let oy0 = (item / strips) * rows;
+    let count = min(rows, OH - oy0);
     let iy0 = i32(oy0 * ${sh}u) - usi(${U.padTop}u);
     let a0 = i32(ox0 * ${sw}u) - ${4 * q};
 ${range(slots)
@@ -360,14 +374,16 @@ export function dispatchDepthwiseRowsGradWeight(
   u: UniformValue[],
   plane: { batch: number; channels: number; outH: number; outW: number },
 ): void {
-  const { cols, rows } = depthwiseRowsTuning;
-  const key = `dw:${depthwiseRowsKey({ ...s, flip: false, vecOut: false, hasBias: false })}_${cols}x${rows}`;
+  const { cols, lanes } = depthwiseRowsTuning;
+  const key = `dw:${depthwiseRowsKey({ ...s, flip: false, vecOut: false, hasBias: false })}_${cols}x${lanes}`;
   let kernel = kernels.get(key);
   if (!kernel) {
     kernel = depthwiseRowsGradWeightKernel(s);
     kernels.set(key, kernel);
   }
+  const rows = rowsPerLane(plane.outH, plane.outW, s.stride[0]);
   u[U.n] = Math.ceil(plane.outH / rows) * Math.ceil(plane.outW / cols);
+  u[U.kChunk] = rows;
   getEngine().dispatch(kernel, buffers, u, [plane.channels, plane.batch, 1]);
 }
 
@@ -395,9 +411,9 @@ const mod = (a: number, m: number) => ((a % m) + m) % m;
  */
 export function depthwiseScatterKernel(s: DepthwiseScatterShape): Kernel {
   const [sh, sw] = s.stride;
-  const { cols, rows, lanes } = depthwiseRowsTuning;
-  if (cols % (4 * sw) !== 0 || rows % sh !== 0)
-    throw new Error(`depthwise scatter kernel: ${cols}×${rows} blocks do not tile stride ${sh}×${sw}`);
+  const { cols, lanes } = depthwiseRowsTuning;
+  if (cols % (4 * sw) !== 0)
+    throw new Error(`depthwise scatter kernel: ${cols}-column strips do not tile stride ${sw}`);
   const el = s.element;
   const v4 = (e: string) => (el === 'f32' ? e : `vec4<f32>(${e})`);
   const f = (e: string) => (el === 'f32' ? e : `f32(${e})`);
@@ -486,8 +502,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let OW = ui(${U.w}u);
   let strips = (OW + ${cols - 1}u) / ${cols}u;
   let ox0 = (idx % strips) * ${cols}u;
-  let oy0 = (idx / strips) * ${rows}u;
-  let count = min(${rows}u, OH - oy0);
+  let rows = ui(${U.kChunk}u);
+  let oy0 = (idx / strips) * rows;
+  let count = min(rows, OH - oy0);
   let c = wid.y;
   let b = wid.z;
   let DH = ui(${U.bStrides + 2}u);
@@ -525,14 +542,16 @@ export function dispatchDepthwiseScatter(
   u: UniformValue[],
   plane: { batch: number; channels: number; h: number; w: number },
 ): void {
-  const { cols, rows, lanes } = depthwiseRowsTuning;
-  const key = `scatter:${JSON.stringify(s)}:${cols}x${rows}x${lanes}`;
+  const { cols, lanes } = depthwiseRowsTuning;
+  const key = `scatter:${JSON.stringify(s)}:${cols}x${lanes}`;
   let kernel = kernels.get(key);
   if (!kernel) {
     kernel = depthwiseScatterKernel(s);
     kernels.set(key, kernel);
   }
+  const rows = rowsPerLane(plane.h, plane.w, s.stride[0]);
   const n = Math.ceil(plane.h / rows) * Math.ceil(plane.w / cols);
   u[U.n] = n;
+  u[U.kChunk] = rows;
   getEngine().dispatch(kernel, buffers, u, [Math.ceil(n / lanes), plane.channels, plane.batch]);
 }
