@@ -1,6 +1,13 @@
-import { IMAGENET_MEAN, IMAGENET_STD, loadSegmentationModel, type ModelInfo } from '@nephron/hubmap';
+import {
+  atPrecision,
+  checkInferencePrecision,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  loadSegmentationModel,
+  type ModelInfo,
+} from '@nephron/hubmap';
 import { encodePng, openTiff, readRegion } from '@nephron/io';
-import { loadSafetensors, saveSafetensors } from '@nephron/nn';
+import { fuseForInference, loadSafetensors, saveSafetensors } from '@nephron/nn';
 import { keep, noGrad, type Tensor, tensor, tidy } from '@nephron/tensor';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
@@ -19,6 +26,7 @@ export interface ForwardOptions {
   downscale?: string;
   tile?: string;
   train?: boolean;
+  precision?: string;
   out?: string;
   json?: boolean;
 }
@@ -37,6 +45,11 @@ export function registerForward(program: Command, context: CommandContext): void
     .option('--downscale <s>', "with --image: override the model's training scale")
     .option('--tile <px>', "with --image: override the model's tile size")
     .option('--train', 'run in training mode (batch statistics), as model.train() in PyTorch')
+    .option(
+      '--precision <p>',
+      'f32, or f16: half-precision weights and activations (needs shader-f16)',
+      'f32',
+    )
     .option(
       '--out <file>',
       'with --input: safetensors with `logits`; with --image: the probability map as a PNG',
@@ -83,7 +96,11 @@ export async function forward(host: Host, options: ForwardOptions): Promise<Exit
   if (!options.weights) throw new UsageError('--weights is required');
   if (!!options.input === !!options.image)
     throw new UsageError('give exactly one of --input (a tensor file) or --image (a slide)');
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16')
+    throw new UsageError(`--precision must be f32 or f16, got "${precision}"`);
   await openEngine(host);
+  checkInferencePrecision(precision);
   const fallback: Partial<ModelInfo> = {
     ...(options.arch ? { encoder: options.arch } : {}),
     ...(options.downscale
@@ -97,20 +114,22 @@ export async function forward(host: Host, options: ForwardOptions): Promise<Exit
     fallback,
   );
   if (options.train) model.train();
+  // Eval mode runs with each batch norm folded into its conv: the same logits within float32 rounding.
+  const fused = options.train ? null : fuseForInference(model);
+  // Float32 logits either way; f16 runs the network in half precision with each weight cast once.
+  const run = atPrecision([fused ? fused.forward : (x: Tensor) => model.forward(x)], precision);
   try {
     return options.input
-      ? await forwardTensor(host, options, model)
-      : await forwardTile(host, options, model, info);
+      ? await forwardTensor(host, options, run.models[0])
+      : await forwardTile(host, options, run.models[0], info);
   } finally {
+    run.dispose();
+    fused?.dispose();
     model.dispose();
   }
 }
 
-async function forwardTensor(
-  host: Host,
-  options: ForwardOptions,
-  model: ReturnType<typeof loadSegmentationModel>['model'],
-) {
+async function forwardTensor(host: Host, options: ForwardOptions, model: (x: Tensor) => Tensor) {
   const path = options.input!;
   const { tensors } = loadSafetensors(await readFileBytes(host.files, path), path);
   const input = tensors.get('input');
@@ -125,7 +144,7 @@ async function forwardTensor(
         `${path}: "input" must be N×3×H×W float32 with H and W multiples of 32, got [${input.shape}] ${input.dtype}`,
       );
     }
-    const logits = noGrad(() => tidy(() => keep(model.forward(input).contiguous())));
+    const logits = noGrad(() => tidy(() => keep(model(input).contiguous())));
     try {
       if (options.out) await host.files.write(options.out, await saveSafetensors({ logits }));
       const s = stats((await logits.toArray()) as Float32Array);
@@ -147,7 +166,7 @@ async function forwardTensor(
 async function forwardTile(
   host: Host,
   options: ForwardOptions,
-  model: ReturnType<typeof loadSegmentationModel>['model'],
+  model: (x: Tensor) => Tensor,
   info: ModelInfo,
 ) {
   const s = info.downscale;
@@ -175,8 +194,7 @@ async function forwardTile(
   const probs: Tensor = noGrad(() =>
     tidy(() =>
       keep(
-        model
-          .forward(tensor(input, [1, 3, tile, tile]))
+        model(tensor(input, [1, 3, tile, tile]))
           .softmax(1)
           .narrow(1, 1, 1)
           .contiguous(),

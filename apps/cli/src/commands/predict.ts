@@ -1,4 +1,5 @@
 import {
+  checkInferencePrecision,
   type DatasetImage,
   loadDataset,
   loadSegmentationModel,
@@ -25,6 +26,7 @@ export interface PredictOptions {
   threshold?: string;
   batchSize: string;
   tta?: boolean;
+  precision?: string;
   shard?: string;
   downscale?: string;
   tile?: string;
@@ -57,6 +59,11 @@ export function registerPredict(program: Command, context: CommandContext): void
     .option('--threshold <p>', "probability threshold (default: the model's, else 0.5)")
     .option('--batch-size <n>', 'tiles per GPU batch', '4')
     .option('--tta', 'average over horizontal and vertical flips too')
+    .option(
+      '--precision <p>',
+      'f32, or f16: half-precision weights and activations (needs shader-f16)',
+      'f32',
+    )
     .option('--shard <i/n>', 'predict only every n-th slide starting at i (then `nephron merge` the shards)')
     .option('--downscale <s>', 'override the training scale stored in the model')
     .option('--tile <px>', 'override the tile size stored in the model')
@@ -110,8 +117,12 @@ export async function predict(host: Host, options: PredictOptions): Promise<Exit
   const say = (text: string) => {
     if (!options.quiet && !options.json) host.stderr.write(`${text}\n`);
   };
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16')
+    throw new UsageError(`--precision must be f32 or f16, got "${precision}"`);
   const all = await listSlides(host, options.images);
   await openEngine(host);
+  checkInferencePrecision(precision);
   const models: SegmentationNetwork[] = [];
   let info: ModelInfo | null = null;
   for (const path of options.model) {
@@ -143,7 +154,7 @@ export async function predict(host: Host, options: PredictOptions): Promise<Exit
   let done = 0;
   const results = await predictImages(
     slides.map((s) => ({ id: s.id, open: async () => openTiff(await host.files.open(s.path)) })),
-    models.map((m) => (x) => m.forward(x)),
+    models,
     work,
     {
       downscale,
@@ -151,6 +162,7 @@ export async function predict(host: Host, options: PredictOptions): Promise<Exit
       threshold,
       batchSize: positiveInt('--batch-size', options.batchSize),
       tta: options.tta ?? false,
+      precision,
       onSlide(summary, reused) {
         done++;
         say(
