@@ -4,6 +4,15 @@ import './methods.js';
 export { isGradEnabled, noGrad, setGradEnabled } from './autograd/grad-mode.js';
 export * from './device/index.js';
 export type { DType, TensorData } from './dtype.js';
+export {
+  type AutotuneOptions,
+  autotuner,
+  FileTuneStore,
+  MemoryTuneStore,
+  setAutotune,
+  settleAutotune,
+  type TuneStore,
+} from './engine/autotune.js';
 export type { MemoryStats } from './engine/engine.js';
 export { Engine, getEngine, init, memoryStats, setEngine } from './engine/engine.js';
 export type { Kernel, UniformValue } from './engine/kernel.js';
@@ -41,10 +50,10 @@ export { linear } from './ops/matmul/linear.js';
 export { matmul } from './ops/matmul/matmul.js';
 export { type BatchNormOptions, batchNorm, batchNorm2d } from './ops/norm/batch-norm.js';
 export { pad } from './ops/pad/pad.js';
-export { autocast, HalfWeightCache, isAutocastEnabled } from './ops/precision/autocast.js';
 export { adaptiveAvgPool2d } from './ops/pool/adaptive-avg-pool2d.js';
 export { type AvgPool2dOptions, avgPool2d } from './ops/pool/avg-pool2d.js';
 export { maxPool2d, maxPool2dWithIndices } from './ops/pool/max-pool2d.js';
+export { autocast, HalfWeightCache, isAutocastEnabled } from './ops/precision/autocast.js';
 export {
   defaultGenerator,
   Generator,

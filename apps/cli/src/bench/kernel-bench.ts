@@ -1,4 +1,5 @@
 import {
+  autotuner,
   conv2d,
   conv2dGradInput,
   conv2dGradWeight,
@@ -6,6 +7,7 @@ import {
   keep,
   matmul,
   randn,
+  settleAutotune,
   type Tensor,
   tidy,
 } from '@nephron/tensor';
@@ -20,6 +22,8 @@ export interface KernelRow {
   ratio: number | null;
   ours_ms: number;
   tfjs_ms: number | null;
+  /** Which of our kernel variants ran (op and tile), as the autotuner or the heuristic chose it. */
+  variant: string | null;
 }
 
 interface ConvCase {
@@ -46,8 +50,16 @@ function convFlops(c: ConvCase): number {
 
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;
 
+/** The kernel variants the ops chose since the last call (cleared after reading). */
+function variants(): string | null {
+  const used = [...autotuner.last].map(([op, key]) => `${op} ${key}`);
+  autotuner.last.clear();
+  return used.length > 0 ? used.join(', ') : null;
+}
+
 function row(name: string, flops: number, ours: number, tfjs: number | null): KernelRow {
   return {
+    variant: variants(),
     name,
     ours_gflops: gflops(flops, ours),
     tfjs_gflops: tfjs === null ? null : gflops(flops, tfjs),
@@ -76,8 +88,15 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
     options.onRow?.(r);
   };
   // Both sides read their result back each run, so both pay for the same transfer.
-  const timeOurs = (f: () => Tensor) =>
-    timeGpu(
+  const timeOurs = async (f: () => Tensor) => {
+    // With tuning on (NEPHRON_AUTOTUNE=1), a first call queues the tuning of its shape class: let it finish
+    // before the clock starts, so the rows time the tuned kernels.
+    if (autotuner.enabled) {
+      tidy(() => keep(f())).dispose();
+      await settleAutotune();
+    }
+    autotuner.last.clear();
+    return timeGpu(
       async () => {
         const out = tidy(() => keep(f()));
         await out.toArray();
@@ -86,6 +105,7 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
       syncOurs,
       minMs,
     );
+  };
 
   if (wanted('matmul 1024³')) {
     const n = 1024;

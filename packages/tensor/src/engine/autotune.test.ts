@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2d, conv2dGradInput, conv2dTuning } from '../ops/conv/conv2d.js';
+import { convGeometry } from '../ops/conv/params.js';
 import { tensor, zeros } from '../ops/creation.js';
 import { gemmInto, tilingKey } from '../ops/matmul/gemm.js';
 import type { MatmulTiling } from '../ops/matmul/matmul-kernel.js';
@@ -152,6 +154,66 @@ describe('matmul under the autotuner', () => {
       expect(autotuner.last.get('matmul')).toBe(chosen);
       expect(Array.from((await out.toArray()) as Float32Array)).toEqual(new Array(48 * 24).fill(20));
       for (const t of [a, b, out]) t.dispose();
+    } finally {
+      setAutotune({ enabled: false, store: new MemoryTuneStore(), budgetMs: 1500 });
+    }
+  });
+});
+
+describe('conv2d under the autotuner', () => {
+  const wave = (n: number, f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * f));
+  const options = {
+    stride: [2, 1] as [number, number],
+    padding: [1, 2, 0, 1] as const,
+    dilation: 2,
+    groups: 2,
+  };
+
+  it('gives bit-identical forward and input gradients with every direct candidate (strided, padded, dilated, grouped)', async () => {
+    const x = tensor(wave(2 * 6 * 13 * 11, 0.3), [2, 6, 13, 11]);
+    const w = tensor(wave(10 * 3 * 3 * 3, 0.7), [10, 3, 3, 3]);
+    const g = convGeometry(x.shape, w.shape, null, options);
+    const dy = tensor(wave(2 * 10 * g.oh * g.ow, 0.9), [2, 10, g.oh, g.ow]);
+    const results: number[][][] = [];
+    conv2dTuning.strategy = 'direct';
+    try {
+      for (const tile of [
+        { wx: 16, tm: 8, tn: 8 },
+        { wx: 32, tm: 8, tn: 8 },
+        { wx: 8, tm: 8, tn: 8 },
+      ]) {
+        conv2dTuning.directOverride = tile;
+        const y = conv2d(x, w, null, options);
+        const dx = conv2dGradInput(dy, w, g);
+        results.push([
+          Array.from((await y.toArray()) as Float32Array),
+          Array.from((await dx.toArray()) as Float32Array),
+        ]);
+        y.dispose();
+        dx.dispose();
+      }
+    } finally {
+      conv2dTuning.directOverride = null;
+      conv2dTuning.strategy = 'auto';
+    }
+    for (const r of results.slice(1)) expect(r).toEqual(results[0]);
+    for (const t of [x, w, dy]) t.dispose();
+  });
+
+  it('tunes a conv shape class and records its choice', async () => {
+    setAutotune({ enabled: true, store: new MemoryTuneStore(), budgetMs: 0 });
+    try {
+      const x = tensor(wave(1 * 4 * 9 * 9, 0.2), [1, 4, 9, 9]);
+      const w = tensor(wave(5 * 4 * 3 * 3, 0.5), [5, 4, 3, 3]);
+      const before = await conv2d(x, w, null, { padding: 1 }).toArray();
+      await autotuner.settle();
+      const keys = Object.keys(autotuner.known()).filter((k) => k.startsWith('conv2d.forward.'));
+      expect(keys).toHaveLength(1);
+      const after = await conv2d(x, w, null, { padding: 1 }).toArray();
+      expect(Array.from(after as Float32Array)).toEqual(Array.from(before as Float32Array));
+      expect(autotuner.last.get(keys[0].split('|')[0])).toBe(autotuner.known()[keys[0]]);
+      x.dispose();
+      w.dispose();
     } finally {
       setAutotune({ enabled: false, store: new MemoryTuneStore(), budgetMs: 1500 });
     }

@@ -1,6 +1,8 @@
+import { autotuner, sizeClass, type TuneJob } from '../../engine/autotune.js';
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
+import { zeros } from '../creation.js';
 import { autocastCall } from '../precision/autocast.js';
 import { commonFloatDtype, viaFloat32 } from '../precision/via-float32.js';
 import {
@@ -227,6 +229,74 @@ function forEachBatchChunk(
   }
 }
 
+/**
+ * Tiles the autotuner may time for forward and input-gradient GEMMs on this adapter. All of them sum k in the
+ * same order as the heuristic's choice, so tuning changes speed only.
+ */
+function directCandidates(): DirectTile[] {
+  return [
+    { wx: 16, tm: 8, tn: 8 },
+    { wx: 32, tm: 8, tn: 8 },
+    { wx: 8, tm: 8, tn: 8 },
+  ];
+}
+
+function tiledCandidates(m: number): GemmTile[] {
+  const tiles = [
+    chooseTile(m),
+    { wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 },
+    { wgX: 16, wgY: 8, tm: 4, tn: 8, tk: 16 },
+    { wgX: 32, wgY: 8, tm: 4, tn: 4, tk: 16 },
+  ];
+  return tiles.filter((t, i) => tiles.findIndex((u) => tileKey(u) === tileKey(t)) === i);
+}
+
+/** A tuning job for one forward or input-gradient shape class; it times one image, whatever the batch. */
+function convJob<T>(
+  mode: 'forward' | 'gradInput',
+  g: ConvGeometry,
+  dims: { m: number; n: number; k: number },
+  family: 'direct' | 'tiled',
+  candidates: T[],
+  key: (t: T) => string,
+  force: (t: T | null) => void,
+): TuneJob<T> {
+  return {
+    op: `conv2d.${mode}.${family}`,
+    shapeClass: [
+      `${g.kh}x${g.kw}`,
+      `s${g.strideH}x${g.strideW}`,
+      `m${sizeClass(dims.m)}`,
+      `n${sizeClass(dims.n)}`,
+      `k${sizeClass(dims.k)}`,
+      `g${g.groups > 1 ? 'n' : '1'}`,
+    ].join(':'),
+    candidates,
+    key,
+    prepare: () => {
+      const one = { ...g, batch: 1 };
+      const weight = zeros([g.cOut, g.cInG, g.kh, g.kw]);
+      const src = mode === 'forward' ? zeros([1, g.cIn, g.h, g.w]) : zeros([1, g.cOut, g.oh, g.ow]);
+      return {
+        run: (t) => {
+          force(t);
+          try {
+            const out =
+              mode === 'forward' ? forward(src, weight, null, one) : conv2dGradInput(src, weight, one);
+            out.dispose();
+          } finally {
+            force(null);
+          }
+        },
+        dispose: () => {
+          weight.dispose();
+          src.dispose();
+        },
+      };
+    },
+  };
+}
+
 /** Dispatches an implicit GEMM, in several launches when there are more column tiles than one dimension allows. */
 function runGemm(
   mode: GemmMode,
@@ -242,7 +312,14 @@ function runGemm(
   u[U.n] = dims.n;
   u[U.k] = dims.k;
   if (mode !== 'gradWeight' && useDirect()) {
-    const t = chooseDirectTile();
+    const t =
+      conv2dTuning.directOverride ??
+      autotuner.choose(
+        convJob(mode, g, dims, 'direct', directCandidates(), directKey, (d) => {
+          conv2dTuning.directOverride = d;
+        }),
+        chooseDirectTile(),
+      );
     const kernel = cached(`direct:${mode}:${g.kh}x${g.kw}:${directKey(t)}:${hasBias}`, () =>
       buildDirectKernel(mode, t, g.kh, g.kw, hasBias),
     );
@@ -253,7 +330,16 @@ function runGemm(
     }
     return;
   }
-  const tile = mode === 'gradWeight' ? chooseGradWeightTile(dims.m) : chooseTile(dims.m);
+  const tile =
+    mode === 'gradWeight'
+      ? chooseGradWeightTile(dims.m)
+      : (conv2dTuning.tileOverride ??
+        autotuner.choose(
+          convJob(mode, g, dims, 'tiled', tiledCandidates(dims.m), tileKey, (t) => {
+            conv2dTuning.tileOverride = t;
+          }),
+          chooseTile(dims.m),
+        ));
   const kernel = cached(`${mode}:${g.kh}x${g.kw}:${tileKey(tile)}:${hasBias}`, () =>
     buildGemmKernel(mode, tile, g.kh, g.kw, hasBias),
   );
