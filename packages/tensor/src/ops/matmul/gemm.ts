@@ -189,8 +189,13 @@ export function gemmInto(
     );
   }
   if (out.strides[r - 1] !== 1 && n > 1) throw new Error('gemm: the output needs unit column stride');
-  for (const t of [a, b, out, ...(bias ? [bias] : [])]) {
-    if (t.dtype !== 'float32') throw new TypeError(`matmul supports float32 tensors, got ${t}`);
+  // All float32, or all float16 (half storage, float32 accumulation).
+  const operands = [a, b, out, ...(bias ? [bias] : [])];
+  const half = operands.every((t) => t.dtype === 'float16');
+  for (const t of operands) {
+    if (t.dtype !== 'float32' && !half) {
+      throw new TypeError(`matmul supports float32 tensors, or float16 throughout; got ${t}`);
+    }
   }
   const batch = foldBatch({
     shape: out.shape.slice(0, r - 2),
@@ -207,7 +212,7 @@ export function gemmInto(
     offset % 4 === 0 && strides.every((s) => s % 4 === 0);
   const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(a.offset, [a.strides[r - 2], ...batch.a]);
   const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(b.offset, [b.strides[r - 2], ...batch.b]);
-  const kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB });
+  const kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB, elem: half ? 'f16' : 'f32' });
   const { bm, bn } = tileShape(tiling);
   const maxGroups = engine.device.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.ceil(n / bn);

@@ -51,6 +51,8 @@ export interface MatmulVariant {
   vecA: boolean;
   /** B likewise along N. */
   vecB: boolean;
+  /** Storage type of A, B, bias and the output; products are always accumulated in f32. Default f32. */
+  elem?: 'f32' | 'f16';
 }
 
 function check(t: MatmulTiling): void {
@@ -97,19 +99,20 @@ export function buildMatmulKernel(variant: MatmulVariant): Kernel {
   const guard = (slots: number, s: string) => (slots < threads ? `if (${s} < ${slots}u) ` : '');
   const tn4 = tn / 4;
   const bk4 = bk / 4;
+  const T = variant.elem ?? 'f32';
 
   // A tile, kept row by row with k contiguous: slot s covers 4 consecutive k of one row; consecutive slots walk k
   // first, so threads read consecutive addresses of a row-major A.
   const loadA = repeat(aLoads, (l) => {
     const s = `(tid + ${l * threads}u)`;
     const fetch = variant.vecA
-      ? `if (row < M && k < K) { v = A4[(aBase + row * aRow + k) / 4u]; }`
+      ? `if (row < M && k < K) { v = vec4<f32>(A4[(aBase + row * aRow + k) / 4u]); }`
       : `if (row < M) {
       let at = aBase + row * aRow + k * aCol;
-      if (k < K) { v.x = A[at]; }
-      if (k + 1u < K) { v.y = A[at + aCol]; }
-      if (k + 2u < K) { v.z = A[at + 2u * aCol]; }
-      if (k + 3u < K) { v.w = A[at + 3u * aCol]; }
+      if (k < K) { v.x = f32(A[at]); }
+      if (k + 1u < K) { v.y = f32(A[at + aCol]); }
+      if (k + 2u < K) { v.z = f32(A[at + 2u * aCol]); }
+      if (k + 3u < K) { v.w = f32(A[at + 3u * aCol]); }
     }`;
     return `  ${guard(aSlots, s)}{
     let q = ${s} % ${bk4}u;
@@ -132,13 +135,13 @@ export function buildMatmulKernel(variant: MatmulVariant): Kernel {
     var v = vec4<f32>(0.0);
     ${
       variant.vecB
-        ? `if (k < K && col < N) { v = B4[(bBase + k * bRow + col) / 4u]; }`
+        ? `if (k < K && col < N) { v = vec4<f32>(B4[(bBase + k * bRow + col) / 4u]); }`
         : `if (k < K) {
       let at = bBase + k * bRow + col * bCol;
-      if (col < N) { v.x = B[at]; }
-      if (col + 1u < N) { v.y = B[at + bCol]; }
-      if (col + 2u < N) { v.z = B[at + 2u * bCol]; }
-      if (col + 3u < N) { v.w = B[at + 3u * bCol]; }
+      if (col < N) { v.x = f32(B[at]); }
+      if (col + 1u < N) { v.y = f32(B[at + bCol]); }
+      if (col + 2u < N) { v.z = f32(B[at + 2u * bCol]); }
+      if (col + 3u < N) { v.w = f32(B[at + 3u * bCol]); }
     }`
     }
     Bs[kk * ${bn4}u + c4] = v;
@@ -157,13 +160,13 @@ ${repeat(4, (e) =>
   ].join('\n'),
 )}`;
 
-  const biasDecl = variant.bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : '';
+  const biasDecl = variant.bias ? `@group(0) @binding(3) var<storage, read> bias: array<${T}>;` : '';
   const outBinding = variant.bias ? 4 : 3;
   const store = repeat(tm, (i) =>
     repeat(tn4, (j) => {
       const lines = [0, 1, 2, 3].map((e) => {
-        const bias = variant.bias ? ` + bias[biasOff + (col + ${e}u) * biasStride]` : '';
-        return `      if (col + ${e}u < N) { out[at + (col + ${e}u) * outCol] = c${i}_${j}[${e}]${bias}; }`;
+        const bias = variant.bias ? ` + f32(bias[biasOff + (col + ${e}u) * biasStride])` : '';
+        return `      if (col + ${e}u < N) { out[at + (col + ${e}u) * outCol] = ${T}(c${i}_${j}[${e}]${bias}); }`;
       });
       return `  {
     let row = row0 + ty * ${tm}u + ${i}u;
@@ -176,11 +179,11 @@ ${lines.join('\n')}
     }),
   );
 
-  const code = `${UNIFORMS_WGSL}
-@group(0) @binding(1) var<storage, read> ${variant.vecA ? 'A4: array<vec4<f32>>' : 'A: array<f32>'};
-@group(0) @binding(2) var<storage, read> ${variant.vecB ? 'B4: array<vec4<f32>>' : 'B: array<f32>'};
+  const code = `${T === 'f16' ? 'enable f16;\n' : ''}${UNIFORMS_WGSL}
+@group(0) @binding(1) var<storage, read> ${variant.vecA ? `A4: array<vec4<${T}>>` : `A: array<${T}>`};
+@group(0) @binding(2) var<storage, read> ${variant.vecB ? `B4: array<vec4<${T}>>` : `B: array<${T}>`};
 ${biasDecl}
-@group(0) @binding(${outBinding}) var<storage, read_write> out: array<f32>;
+@group(0) @binding(${outBinding}) var<storage, read_write> out: array<${T}>;
 
 var<workgroup> As: array<vec4<f32>, ${bm * bk4}>;
 var<workgroup> Bs: array<vec4<f32>, ${bn4 * bk}>;
@@ -229,7 +232,7 @@ ${inner}
 ${store}
 }`;
   return {
-    name: variant.bias ? 'matmul_bias' : 'matmul',
+    name: `${variant.bias ? 'matmul_bias' : 'matmul'}${T === 'f16' ? '_f16' : ''}`,
     code,
     bindings: variant.bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'],
   };

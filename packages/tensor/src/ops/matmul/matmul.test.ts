@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, memoryStats } from '../../engine/engine.js';
+import { getEngine, init, memoryStats } from '../../engine/engine.js';
 import { tidy } from '../../scope.js';
-import type { Tensor } from '../../tensor.js';
+import { Tensor } from '../../tensor.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { narrow, transpose } from '../views.js';
-import { setMatmulTiling } from './gemm.js';
+import { gemmInto, setMatmulTiling } from './gemm.js';
 import { linear } from './linear.js';
 import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
@@ -198,4 +198,37 @@ describe('matmul golden values from PyTorch', () => {
       expect(errors.filter((e) => e !== null)).toEqual([]);
     });
   }
+});
+
+describe('matmul kernel with half storage', () => {
+  it('reads and writes float16, accumulates in float32 (odd sizes, bias, both load paths)', async () => {
+    // lavapipe, which CI runs on, offers shader-f16 (as f16-ops.test.ts also requires).
+    expect(getEngine().hasF16).toBe(true);
+    for (const [m, k, n] of [
+      [13, 20, 36],
+      [9, 7, 5],
+    ]) {
+      const av = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.7));
+      const bv = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.3));
+      const biasv = Float32Array.from({ length: n }, (_, i) => i / 8);
+      const a = tensor(av, [m, k], { dtype: 'float16' });
+      const b = tensor(bv, [k, n], { dtype: 'float16' });
+      const bias = tensor(biasv, [n], { dtype: 'float16' });
+      // The reference multiplies the half-rounded inputs in float64.
+      const [ah, bh, biash] = await Promise.all([a.toArray(), b.toArray(), bias.toArray()]);
+      const out = Tensor.empty([m, n], 'float16');
+      gemmInto(a, b, out, bias);
+      const got = await out.toArray();
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let want = biash[j];
+          for (let p = 0; p < k; p++) want += ah[i * k + p] * bh[p * n + j];
+          expect(Math.abs(got[i * n + j] - want), `[${m}x${k}x${n}] (${i}, ${j})`).toBeLessThanOrEqual(
+            2e-3 * Math.abs(want) + 2e-3,
+          );
+        }
+      }
+      for (const t of [a, b, bias, out]) t.dispose();
+    }
+  });
 });
