@@ -7,7 +7,8 @@ The network is the UNet-EfficientNet that the parity fixtures rebuild in plain P
 (packages/nn/fixtures/generate_models.py: smp's architecture and module names, without smp), so both sides run
 the same layers with the same parameter count (20,225,834 for B4 with two classes). A row is
 `train-NxS` (one step of forward, CE + Dice loss, backward and AdamW on a batch of N images of S×S pixels) or
-`infer-NxS` (an eval-mode forward without autograd). Each row runs once to warm up, then `--steps` times; the
+`infer-NxS` (an eval-mode forward without autograd). `--device cuda` times PyTorch on an NVIDIA GPU in fp32
+(TF32 off) instead of the CPU. Each row runs once to warm up, then `--steps` times; the
 median is reported. Progress goes to stderr and one JSON object to stdout:
 
     {"torch": "1.13.0", "threads": 2, "parameters": 20225834,
@@ -50,9 +51,14 @@ def parse_rows(text):
     return rows
 
 
-def time_row(model, optimizer, kind, n, size, steps, classes):
-    x = torch.randn(n, 3, size, size)
-    target = torch.from_numpy(rule_target(n, size))
+def time_row(model, optimizer, kind, n, size, steps, device):
+    x = torch.randn(n, 3, size, size).to(device)
+    target = torch.from_numpy(rule_target(n, size)).to(device)
+
+    def sync():
+        # CUDA runs asynchronously: a step is over when the device has finished it.
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     def train_step():
         model.train()
@@ -61,12 +67,15 @@ def time_row(model, optimizer, kind, n, size, steps, classes):
         loss = F.cross_entropy(logits, target) + smp_multiclass_dice_loss(logits, target)
         loss.backward()
         optimizer.step()
+        sync()
         return loss.item()
 
     def infer():
         model.eval()
         with torch.no_grad():
-            return model(x).shape[0]
+            out = model(x)
+        sync()
+        return out.shape[0]
 
     run = train_step if kind == "train" else infer
     run()  # warm-up: first-touch allocations and the optimizer state
@@ -86,24 +95,32 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--classes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for PyTorch on the GPU (fp32)")
     args = parser.parse_args()
     encoder = args.encoder.replace("efficientnet-", "")
     rows = parse_rows(args.rows)
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    model = Unet(encoder, args.classes)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        # fp32 as ours: no TF32 matmuls or convolutions.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+    model = Unet(encoder, args.classes).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     out = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "encoder": f"efficientnet-{encoder}",
         "parameters": sum(p.numel() for p in model.parameters()),
         "rows": [],
     }
     for kind, n, size, name in rows:
         print(f"torch {name}: {args.steps} timed runs after one warm-up", file=sys.stderr, flush=True)
-        samples, cpu = time_row(model, optimizer, kind, n, size, args.steps, args.classes)
+        samples, cpu = time_row(model, optimizer, kind, n, size, args.steps, device)
         out["rows"].append(
             {
                 "name": name,

@@ -50,6 +50,7 @@ describe('nephron bench model', () => {
       expect(report.torch).toEqual({
         available: false,
         version: null,
+        device: null,
         threads: null,
         parameters: null,
         note: 'PyTorch comparison skipped (--no-torch)',
@@ -131,6 +132,7 @@ describe('nephron bench model', () => {
       ['--rows', 'train-2', /"train-2" is not a row/],
       ['--encoder', 'resnet50', /--encoder "resnet50" is not one of efficientnet-b0/],
       ['--steps', '0', /--steps must be a positive integer, got "0"/],
+      ['--torch-device', 'tpu', /--torch-device must be cpu or cuda, got "tpu"/],
     ] as const) {
       const { host, stderr } = memoryHost();
       expect(await runCli(['bench', 'model', flag, value], host)).toBe(ExitCode.usage);
@@ -144,6 +146,7 @@ describe('PyTorch bridge', () => {
     const out = `warming up\n{"torch": "1.13.0", "threads": 2, "encoder": "efficientnet-b0", "parameters": 6251614, "rows": [{"name": "train-2x64", "ms": 12.5, "runs": 3}]}\n`;
     expect(parseTorchOutput(out)).toEqual({
       torch: '1.13.0',
+      device: 'cpu',
       threads: 2,
       encoder: 'efficientnet-b0',
       parameters: 6251614,

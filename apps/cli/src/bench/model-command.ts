@@ -15,6 +15,7 @@ export interface BenchModelOptions {
   profile?: boolean;
   torch: boolean;
   python: string;
+  torchDevice: string;
 }
 
 /** What `bench model --json` prints. */
@@ -30,6 +31,7 @@ export interface ModelBenchReport {
   torch: {
     available: boolean;
     version: string | null;
+    device: string | null;
     threads: number | null;
     parameters: number | null;
     note: string | null;
@@ -53,6 +55,9 @@ function check(options: BenchModelOptions): Checked | string {
   const steps = Number(options.steps);
   if (!Number.isInteger(steps) || steps < 1)
     return `--steps must be a positive integer, got "${options.steps}"`;
+  if (!/^(cpu|cuda(:\d+)?)$/.test(options.torchDevice)) {
+    return `--torch-device must be cpu or cuda, got "${options.torchDevice}"`;
+  }
   try {
     return { encoder, rows: parseModelRows(options.rows), steps };
   } catch (error) {
@@ -100,6 +105,7 @@ export async function benchModelCommand(host: Host, options: BenchModelOptions):
         encoder,
         rows: rows.map((r) => r.name),
         steps,
+        device: options.torchDevice,
         onProgress: (text) => host.stderr.write(text),
       })
     : { ok: false, note: 'PyTorch comparison skipped (--no-torch)' };
@@ -118,11 +124,12 @@ export async function benchModelCommand(host: Host, options: BenchModelOptions):
       ? {
           available: true,
           version: torch.result.torch,
+          device: torch.result.device,
           threads: torch.result.threads,
           parameters: torch.result.parameters,
           note: null,
         }
-      : { available: false, version: null, threads: null, parameters: null, note: torch.note },
+      : { available: false, version: null, device: null, threads: null, parameters: null, note: torch.note },
     rows: withTorch(result.rows, torch),
   };
   if (options.json) {
@@ -142,7 +149,7 @@ export function formatReport(report: ModelBenchReport): string {
   const t = report.torch;
   if (t.available) {
     lines.push(
-      `PyTorch ${t.version} on the CPU, ${t.threads} threads; ours/torch = ours_ms / torch_ms (above 1: slower than ` +
+      `PyTorch ${t.version} on ${t.device === 'cpu' ? `the CPU, ${t.threads} threads` : t.device}; ours/torch = ours_ms / torch_ms (above 1: slower than ` +
         'PyTorch); CPU ratio = the same for CPU time of all threads (steadier where others share the machine)',
     );
     if (t.parameters !== report.parameters) {

@@ -13,6 +13,8 @@ export interface TorchRow {
 /** What scripts/bench/model_torch.py prints on stdout. */
 export interface TorchResult {
   torch: string;
+  /** "cpu", or the CUDA device's name. */
+  device: string;
   threads: number;
   encoder: string;
   parameters: number;
@@ -53,6 +55,7 @@ export function parseTorchOutput(stdout: string): TorchResult {
   });
   return {
     torch: d.torch,
+    device: typeof d.device === 'string' ? d.device : 'cpu',
     threads: d.threads,
     encoder: String(d.encoder ?? ''),
     parameters: d.parameters,
@@ -100,6 +103,8 @@ export interface TorchBenchOptions {
   rows: readonly string[];
   steps: number;
   classes?: number;
+  /** Where PyTorch runs: "cpu" (default) or "cuda". */
+  device?: string;
   /** The script's progress lines, as they come. */
   onProgress?: (text: string) => void;
 }
@@ -135,6 +140,8 @@ export async function runTorchBench(options: TorchBenchOptions): Promise<TorchOu
     String(options.steps),
     '--classes',
     String(options.classes ?? 2),
+    '--device',
+    options.device ?? 'cpu',
   ];
   const result = await run(python, args, options.onProgress);
   if (result.error || result.code !== 0) {

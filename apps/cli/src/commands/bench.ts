@@ -81,6 +81,7 @@ export function registerBench(program: Command, context: CommandContext): void {
     .option('--profile', 'time one more step per row under the GPU profiler and print time per op type')
     .option('--no-torch', 'skip the PyTorch comparison')
     .option('--python <path>', 'the Python that has torch', DEFAULT_PYTHON)
+    .option('--torch-device <device>', 'where PyTorch runs: cpu, or cuda on an NVIDIA GPU (fp32)', 'cpu')
     .addHelpText(
       'after',
       [
