@@ -40,10 +40,14 @@ export async function chooseFiles(page: Page, button: string, paths: string | st
 }
 
 /** Clicks a button whose work ends in a command line, and returns that run. */
-export async function clickAndRun(page: Page, action: () => Promise<void>): Promise<RunResult> {
+export async function clickAndRun(
+  page: Page,
+  action: () => Promise<void>,
+  timeout?: number,
+): Promise<RunResult> {
   const before = await runCount(page);
   await action();
-  return nextRun(page, before);
+  return nextRun(page, before, timeout);
 }
 
 /** The bytes behind an output's download link, fetched the way the user's download gets them. */
