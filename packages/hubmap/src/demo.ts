@@ -135,7 +135,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const predictions = demoSubfolder(out, 'predictions');
   const results = await predictImages(
     dataset.test.map((image) => ({ id: image.id, open: () => openDatasetImage(dataset, image) })),
-    [(x) => model.forward(x)],
+    [model],
     predictions,
     {
       downscale: info.downscale,
