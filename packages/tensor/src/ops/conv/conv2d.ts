@@ -42,7 +42,10 @@ export const conv2dTuning: {
   maxBindingBytes: number | null;
   /** Runs eligible 1×1 weight gradients as batched matmuls (pointwise.ts); off, they take the implicit GEMM. */
   pointwise: boolean;
+  /** The depthwise row kernels (depthwise-rows.ts): 'auto' runs them on llvmpipe only, see `useDepthwiseRows`. */
+  depthwiseRows: 'auto' | boolean;
 } = {
+  depthwiseRows: 'auto',
   maxBindingBytes: null,
   pointwise: true,
   tileOverride: null,
@@ -58,6 +61,18 @@ export function chooseTile(m: number): GemmTile {
   if (m <= 16) return { wgX: 64, wgY: 4, tm: 4, tn: 4, tk: 16 };
   if (m <= 32) return { wgX: 32, wgY: 8, tm: 4, tn: 4, tk: 16 };
   return { wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
+}
+
+/**
+ * The row kernels were written for llvmpipe and measured there (2–7× the tiled depthwise kernels). Chromium's
+ * SwiftShader runs them far slower: a UNet-B0 forward on one 64² tile in the page took 140 s with them and 13 s
+ * without (apps/cli/src/browser/commands.test.ts, 2026-11-27). On real GPUs they are unmeasured, and one
+ * workgroup per channel plane leaves a GPU mostly idle, so everywhere else the tiled kernels run.
+ */
+export function useDepthwiseRows(): boolean {
+  if (conv2dTuning.depthwiseRows !== 'auto') return conv2dTuning.depthwiseRows;
+  const { architecture, device, description } = getEngine().gpu.info;
+  return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
 }
 
 /**
@@ -416,7 +431,12 @@ function forward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry
       if (bias) buffers.push(bias.storage.buffer);
       buffers.push(ow.binding);
       const at = { bOffset: xw.offset, outOffset: ow.offset };
-      if (depthwise && c.dilationH === 1 && rowsAligned(x.shape, x.strides, xw.offset)) {
+      if (
+        depthwise &&
+        useDepthwiseRows() &&
+        c.dilationH === 1 &&
+        rowsAligned(x.shape, x.strides, xw.offset)
+      ) {
         dispatchDepthwiseRows(
           {
             kh: c.kh,
@@ -478,6 +498,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
       const padLeft = (c.kw - 1) * c.dilationW - c.padLeft;
       if (
         depthwise &&
+        useDepthwiseRows() &&
         c.cOutG === 1 &&
         c.strideH === 1 &&
         c.strideW === 1 &&
@@ -507,6 +528,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
       }
       if (
         depthwise &&
+        useDepthwiseRows() &&
         c.cOutG === 1 &&
         c.dilationH === 1 &&
         c.dilationW === 1 &&
@@ -571,6 +593,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const engine = getEngine();
   if (
     isDepthwise(g) &&
+    useDepthwiseRows() &&
     g.dilationH === 1 &&
     rowsAligned(dy.shape, dy.strides, dy.offset) &&
     rowsAligned(x.shape, x.strides, x.offset)

@@ -1,15 +1,21 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEngine, init } from '../../engine/engine.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { conv2dBackwardCpu, conv2dCpu } from './conv2d.cpu.js';
-import { conv2d } from './conv2d.js';
+import { conv2d, conv2dTuning, useDepthwiseRows } from './conv2d.js';
 import { depthwiseRowsKernel, depthwiseRowsTuning, rowsPerLane } from './depthwise-rows.js';
 import type { Conv2dOptions } from './params.js';
 import '../../index.js';
 
 beforeAll(async () => {
   await init();
+  // Whatever the adapter, these tests are about the row kernels.
+  conv2dTuning.depthwiseRows = true;
+});
+
+afterAll(() => {
+  conv2dTuning.depthwiseRows = 'auto';
 });
 
 interface Case {
@@ -81,6 +87,34 @@ const CASES: Case[] = [
     options: { groups: 2, dilation: [1, 2] },
   },
 ];
+
+describe('where the row kernels run', () => {
+  it('by default on llvmpipe only; the tiled depthwise kernels elsewhere give the same results', async () => {
+    conv2dTuning.depthwiseRows = 'auto';
+    try {
+      const { architecture, device, description } = getEngine().gpu.info;
+      expect(useDepthwiseRows()).toBe(/llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`));
+    } finally {
+      conv2dTuning.depthwiseRows = true;
+    }
+    const c = CASES[3];
+    const inputs = [randomCpu(c.x, 31), randomCpu(c.w, 32)];
+    const run = async (rows: boolean) => {
+      conv2dTuning.depthwiseRows = rows;
+      try {
+        const [x, w] = inputs.map((t) => tensor(Float32Array.from(t.data), t.shape));
+        const y = conv2d(x, w, null, c.options);
+        const out = await y.toArray();
+        for (const t of [x, w, y]) t.dispose();
+        return out;
+      } finally {
+        conv2dTuning.depthwiseRows = true;
+      }
+    };
+    const want = conv2dCpu(inputs[0], inputs[1], null, c.options);
+    for (const rows of [true, false]) assertClose(await run(rows), want.data, { rtol: 1e-5, atol: 1e-5 });
+  });
+});
 
 describe('depthwise row kernels against the float64 reference and finite differences', () => {
   for (const c of CASES) {
