@@ -3,7 +3,9 @@
 // issue 9 tracks; with --sweep, of every candidate GEMM tile too, so the defaults in src/ops/conv/conv2d.ts
 // can be chosen from data. GFLOP/s count 2·multiply-adds of the direct convolution.
 import { getEngine, init, Tensor, tensor } from '../src/index.js';
-import { conv2d, conv2dGradInput, conv2dGradWeight, conv2dTuning } from '../src/ops/conv/conv2d.js';
+import { conv2dTuning } from '../src/ops/conv/conv-tuning.js';
+import { conv2d } from '../src/ops/conv/conv2d.js';
+import { conv2dGradInput, conv2dGradWeight } from '../src/ops/conv/conv2d-backward.js';
 import type { DirectTile } from '../src/ops/conv/direct-kernel.js';
 import type { GemmTile } from '../src/ops/conv/gemm-kernel.js';
 import { type Conv2dOptions, conv2dFlops, convGeometry } from '../src/ops/conv/params.js';

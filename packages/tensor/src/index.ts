@@ -27,7 +27,8 @@ export {
   startProfiling,
   stopProfiling,
 } from './engine/profiler.js';
-export { conv2d, conv2dGradInput, conv2dGradWeight } from './ops/conv/conv2d.js';
+export { conv2d } from './ops/conv/conv2d.js';
+export { conv2dGradInput, conv2dGradWeight } from './ops/conv/conv2d-backward.js';
 export type { Conv2dOptions, Conv2dPadding } from './ops/conv/params.js';
 export { type ConvGeometry, convGeometry } from './ops/conv/params.js';
 export * from './ops/creation.js';

@@ -4,8 +4,9 @@ import type { Tensor } from '../../tensor.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { permute } from '../views.js';
+import { conv2dTuning } from './conv-tuning.js';
 import { conv2dBackwardCpu, conv2dCpu } from './conv2d.cpu.js';
-import { conv2d, conv2dTuning } from './conv2d.js';
+import { conv2d } from './conv2d.js';
 import type { Conv2dOptions } from './params.js';
 import '../../index.js';
 
