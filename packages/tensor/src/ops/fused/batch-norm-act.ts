@@ -1,29 +1,9 @@
-import { isFloat } from '../../dtype.js';
-import { formatShape } from '../../shape.js';
 import { recordOp, type Tensor } from '../../tensor.js';
-import { map } from '../elementwise/map.js';
 import type { BatchNormOptions } from '../norm/batch-norm.js';
+import { batchNormStatistics, perChannel } from '../norm/batch-norm-stats.js';
 import { reduce } from '../reduce/reduce.js';
-import { moments } from '../reduce/variance.js';
 import { activate, activationGrad, checkActivation, type FusedActivation } from './activation.js';
 import { channelMap } from './channel-map.js';
-
-function perChannel(inputs: Tensor[], expr: string, scalars: number[] = []): Tensor {
-  return map(inputs, {
-    name: 'batch_norm_act_channel',
-    expr,
-    outDtype: 'float32',
-    scalars: scalars.map((f) => ({ f })),
-  });
-}
-
-function checkChannelTensor(t: Tensor | null, C: number, what: string): void {
-  if (t && (t.ndim !== 1 || t.shape[0] !== C || t.dtype !== 'float32')) {
-    throw new RangeError(
-      `batchNormAct: ${what} ${t} must be float32 of shape [${C}], got ${formatShape(t.shape)}`,
-    );
-  }
-}
 
 /**
  * `act(batchNorm(x))` in one elementwise pass, as EfficientNet's BN + swish and UNet's BN + ReLU: the same
@@ -42,58 +22,16 @@ export function batchNormAct(
   { training = false, momentum = 0.1, eps = 1e-5 }: BatchNormOptions = {},
 ): Tensor {
   checkActivation(activation, 'batchNormAct');
-  if (!isFloat(x.dtype)) throw new TypeError(`batchNormAct: input ${x} must be floating`);
-  if (x.ndim < 2)
-    throw new RangeError(`batchNormAct: input ${x} must be [N, C, ...], got ${formatShape(x.shape)}`);
-  const C = x.shape[1];
-  checkChannelTensor(runningMean, C, 'runningMean');
-  checkChannelTensor(runningVar, C, 'runningVar');
-  checkChannelTensor(weight, C, 'weight');
-  checkChannelTensor(bias, C, 'bias');
-  if ((runningMean === null) !== (runningVar === null))
-    throw new Error('batchNormAct: give both runningMean and runningVar, or neither');
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const n = x.numel() / Math.max(C, 1);
-  const batchStats = training || runningMean === null;
-  if (batchStats && n <= 1) {
-    throw new RangeError(
-      `batchNormAct: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
-    );
-  }
-
-  let mean: Tensor;
-  let invstd: Tensor;
-  if (batchStats) {
-    const m = moments(x, dims, 0);
-    mean = m.mean;
-    invstd = perChannel([m.variance], 'inverseSqrt(a0 + uf(S+0u))', [eps]);
-    if (training && runningMean && runningVar) {
-      // In place and outside autograd, as PyTorch's buffers; the unbiased variance, as batchNorm.
-      map([runningMean, mean], {
-        name: 'running_mean',
-        expr: 'a0 + uf(S+0u) * (a1 - a0)',
-        outDtype: 'float32',
-        out: runningMean,
-        scalars: [{ f: momentum }],
-      });
-      map([runningVar, m.variance], {
-        name: 'running_var',
-        expr: '(1.0 - uf(S+0u)) * a0 + uf(S+0u) * a1 * uf(S+1u)',
-        outDtype: 'float32',
-        out: runningVar,
-        scalars: [{ f: momentum }, { f: n / (n - 1) }],
-      });
-    }
-    m.variance.dispose();
-  } else {
-    // Copies, so a later update of the running statistics cannot change what backward sees.
-    mean = perChannel([runningMean!], 'a0');
-    invstd = perChannel([runningVar!], 'inverseSqrt(a0 + uf(S+0u))', [eps]);
-  }
-  const scale = weight ? perChannel([weight, invstd], 'a0 * a1') : perChannel([invstd], 'a0');
-  const shift = bias
-    ? perChannel([bias, mean, scale], 'a0 - a1 * a2')
-    : perChannel([mean, scale], '-a0 * a1');
+  const { mean, invstd, scale, shift, batchStats, dims, n } = batchNormStatistics(
+    'batchNormAct',
+    'batch_norm_act',
+    x,
+    runningMean,
+    runningVar,
+    weight,
+    bias,
+    { training, momentum, eps },
+  );
   const y = channelMap(
     [x],
     [
@@ -130,8 +68,12 @@ export function batchNormAct(
         if (batchStats) {
           // gx = scale·(gz − Σgz/n − x̂·Σgzx̂/n) = scale·gz + B·x + D, per channel B = −scale·invstd·Σgzx̂/n,
           // D = −scale·Σgz/n − B·mean (the grouping batchNorm's backward uses).
-          const b = perChannel([sScale, sInvstd, sumGx], '-a0 * a1 * a2 * uf(S+0u)', [1 / n]);
-          const d = perChannel([sScale, sumG, b, sMean], '-a0 * a1 * uf(S+0u) - a2 * a3', [1 / n]);
+          const b = perChannel('batch_norm_act', [sScale, sInvstd, sumGx], '-a0 * a1 * a2 * uf(S+0u)', [
+            1 / n,
+          ]);
+          const d = perChannel('batch_norm_act', [sScale, sumG, b, sMean], '-a0 * a1 * uf(S+0u) - a2 * a3', [
+            1 / n,
+          ]);
           gx = channelMap([g, sx], [sScale, sShift, b, d].map(coefficient), {
             name,
             body,

@@ -1,9 +1,7 @@
-import { isFloat } from '../../dtype.js';
 import { formatShape } from '../../shape.js';
 import { recordOp, type Tensor } from '../../tensor.js';
-import { map } from '../elementwise/map.js';
 import { reduce } from '../reduce/reduce.js';
-import { moments } from '../reduce/variance.js';
+import { batchNormStatistics, perChannel } from './batch-norm-stats.js';
 import { channelAffine } from './channel-affine.js';
 
 export interface BatchNormOptions {
@@ -12,23 +10,6 @@ export interface BatchNormOptions {
   /** Weight of the new batch in the running averages: running = (1 − momentum)·running + momentum·batch. */
   momentum?: number;
   eps?: number;
-}
-
-function fma(inputs: Tensor[], expr: string, scalars: number[] = []): Tensor {
-  return map(inputs, {
-    name: 'batch_norm_channel',
-    expr,
-    outDtype: 'float32',
-    scalars: scalars.map((f) => ({ f })),
-  });
-}
-
-function checkChannelTensor(t: Tensor | null, C: number, what: string): void {
-  if (t && (t.ndim !== 1 || t.shape[0] !== C || t.dtype !== 'float32')) {
-    throw new RangeError(
-      `batchNorm: ${what} ${t} must be float32 of shape [${C}], got ${formatShape(t.shape)}`,
-    );
-  }
 }
 
 /**
@@ -46,56 +27,16 @@ export function batchNorm(
   bias: Tensor | null = null,
   { training = false, momentum = 0.1, eps = 1e-5 }: BatchNormOptions = {},
 ): Tensor {
-  if (!isFloat(x.dtype)) throw new TypeError(`batchNorm: input ${x} must be floating`);
-  if (x.ndim < 2)
-    throw new RangeError(`batchNorm: input ${x} must be [N, C, ...], got ${formatShape(x.shape)}`);
-  const C = x.shape[1];
-  checkChannelTensor(runningMean, C, 'runningMean');
-  checkChannelTensor(runningVar, C, 'runningVar');
-  checkChannelTensor(weight, C, 'weight');
-  checkChannelTensor(bias, C, 'bias');
-  if ((runningMean === null) !== (runningVar === null))
-    throw new Error('batchNorm: give both runningMean and runningVar, or neither');
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const n = x.numel() / Math.max(C, 1);
-  const batchStats = training || runningMean === null;
-  if (batchStats && n <= 1) {
-    throw new RangeError(
-      `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
-    );
-  }
-
-  let mean: Tensor;
-  let invstd: Tensor;
-  if (batchStats) {
-    const m = moments(x, dims, 0);
-    mean = m.mean;
-    invstd = fma([m.variance], 'inverseSqrt(a0 + uf(S+0u))', [eps]);
-    if (training && runningMean && runningVar) {
-      // In place and outside autograd, as PyTorch's buffers.
-      map([runningMean, mean], {
-        name: 'running_mean',
-        expr: 'a0 + uf(S+0u) * (a1 - a0)',
-        outDtype: 'float32',
-        out: runningMean,
-        scalars: [{ f: momentum }],
-      });
-      map([runningVar, m.variance], {
-        name: 'running_var',
-        expr: '(1.0 - uf(S+0u)) * a0 + uf(S+0u) * a1 * uf(S+1u)',
-        outDtype: 'float32',
-        out: runningVar,
-        scalars: [{ f: momentum }, { f: n / (n - 1) }],
-      });
-    }
-    m.variance.dispose();
-  } else {
-    // Copies, so a later update of the running statistics cannot change what backward sees.
-    mean = fma([runningMean!], 'a0');
-    invstd = fma([runningVar!], 'inverseSqrt(a0 + uf(S+0u))', [eps]);
-  }
-  const scale = weight ? fma([weight, invstd], 'a0 * a1') : fma([invstd], 'a0');
-  const shift = bias ? fma([bias, mean, scale], 'a0 - a1 * a2') : fma([mean, scale], '-a0 * a1');
+  const { mean, invstd, scale, shift, batchStats, dims, n } = batchNormStatistics(
+    'batchNorm',
+    'batch_norm',
+    x,
+    runningMean,
+    runningVar,
+    weight,
+    bias,
+    { training, momentum, eps },
+  );
   const y = channelAffine(x, scale, null, null, shift, 'batch_norm');
   shift.dispose();
 
@@ -121,8 +62,10 @@ export function batchNorm(
       if (needs[0]) {
         if (batchStats) {
           // gx = k·(g − Σg/n − x̂·Σgx̂/n) = A·g + B·x + D, per channel A = k, B = −k·invstd·Σgx̂/n, D = −k·Σg/n − B·mean.
-          const b = fma([sScale, sInvstd, sumGx], '-a0 * a1 * a2 * uf(S+0u)', [1 / n]);
-          const d = fma([sScale, sumG, b, sMean], '-a0 * a1 * uf(S+0u) - a2 * a3', [1 / n]);
+          const b = perChannel('batch_norm', [sScale, sInvstd, sumGx], '-a0 * a1 * a2 * uf(S+0u)', [1 / n]);
+          const d = perChannel('batch_norm', [sScale, sumG, b, sMean], '-a0 * a1 * uf(S+0u) - a2 * a3', [
+            1 / n,
+          ]);
           gx = channelAffine(g, sScale, sx, b, d, 'batch_norm_backward');
           b.dispose();
           d.dispose();
