@@ -2,21 +2,13 @@
 // `npx tsx --conditions @nephron/source packages/nn/bench/inference.bench.ts [b4 2 128]`. Each row: milliseconds
 // per forward (after a warm-up that compiles the kernels), this process's CPU milliseconds (on a software GPU
 // the kernels run in this process) and the peak GPU bytes the forward adds to the weights.
-import { getEngine, init, memoryStats, noGrad, type Tensor, tensor, tidy } from '@nephron/tensor';
-import type { EfficientNetName } from '../src/models/efficientnet-config.js';
+import { getEngine, memoryStats, noGrad, type Tensor, tidy } from '@nephron/tensor';
 import { fuseForInference } from '../src/models/fuse.js';
-import { ruleInput } from '../src/models/parity-rule.js';
-import { Unet } from '../src/models/unet.js';
+import { benchUnet, MiB } from './unet-input.js';
 
-const [variant = 'b4', batchArg = '2', sizeArg = '128'] = process.argv.slice(2);
-const batch = Number(batchArg);
-const size = Number(sizeArg);
-await init();
+const { model, x, batch, size, variant } = await benchUnet();
 const engine = getEngine();
-const model = new Unet(`efficientnet-${variant}` as EfficientNetName, { classes: 2 });
 model.eval();
-const x = tensor(ruleInput(batch, size), [batch, 3, size, size]);
-const MiB = 1024 * 1024;
 
 async function row(label: string, forward: (x: Tensor) => Tensor): Promise<void> {
   const run = async () => {

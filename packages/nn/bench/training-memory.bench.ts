@@ -3,24 +3,17 @@
 // Step 1 creates the optimizer state and the gradients, so step 2 is the row to read: its peak, and that peak
 // less the bytes held once zeroGrad has freed the old gradients (weights, optimizer state, input): what the
 // saved activations, the new gradients and backward's temporaries take.
-import { getEngine, init, memoryStats, tensor, tidy } from '@nephron/tensor';
+import { getEngine, memoryStats, tensor, tidy } from '@nephron/tensor';
 import { ceDiceLoss } from '../src/loss/losses.js';
-import type { EfficientNetName } from '../src/models/efficientnet-config.js';
-import { ruleInput, ruleTarget } from '../src/models/parity-rule.js';
-import { Unet } from '../src/models/unet.js';
+import { ruleTarget } from '../src/models/parity-rule.js';
 import { AdamW } from '../src/optim/adamw.js';
+import { benchUnet, MiB } from './unet-input.js';
 
-const [variant = 'b4', batchArg = '2', sizeArg = '128'] = process.argv.slice(2);
-const batch = Number(batchArg);
-const size = Number(sizeArg);
-await init();
+const { model, x, batch, size, variant } = await benchUnet();
 const engine = getEngine();
-const model = new Unet(`efficientnet-${variant}` as EfficientNetName, { classes: 2 });
 model.train();
-const x = tensor(ruleInput(batch, size), [batch, 3, size, size]);
 const target = tensor(ruleTarget(batch, size), [batch, size, size], { dtype: 'int32' });
 const optimizer = new AdamW(model.parameters());
-const MiB = 1024 * 1024;
 for (let step = 1; step <= 2; step++) {
   const before = memoryStats().bytesInUse;
   engine.pool.peakBytesInUse = before;
