@@ -12,6 +12,7 @@ export * from './inference/predict-slide.js';
 export * from './inference/slide-source.js';
 export * from './model.js';
 export { Random, ValueNoise } from './random.js';
+export * from './report/run-report.js';
 export * from './report/svg-chart.js';
 export * from './report/training-report.js';
 export * from './sampling/region-map.js';

@@ -84,6 +84,10 @@ describe('the pipeline end to end', () => {
       expect(metrics).toHaveLength(1);
       expect(Number.isFinite(metrics[0].trainLoss)).toBe(true);
       expect(metrics[0].validationDice).toBeGreaterThanOrEqual(0);
+      // train's own report: the curves and the validation slide on real tissue.
+      const report = readFileSync(join(run, 'report.html'), 'utf8');
+      expect(report).toContain('Validation Dice');
+      expect(report).toContain('data:image/png;base64,');
 
       const submission = join(dir, 'submission.csv');
       const args = [

@@ -55,7 +55,7 @@ export function registerTrain(program: Command, context: CommandContext): void {
     .requiredOption('--data <dir>', 'dataset folder: train.csv, train/{id}.tiff, optional annotations')
     .requiredOption(
       '--out <dir>',
-      'run folder: model.safetensors, last.safetensors, metrics.jsonl/csv, steps.jsonl, config.json',
+      'run folder: model.safetensors, last.safetensors, report.html, metrics.jsonl/csv, steps.jsonl, config.json, validation/',
     )
     .option('--encoder <name>', `encoder: ${ENCODERS.join(', ')}`, d.encoder)
     .option('--epochs <n>', 'epochs', String(d.epochs))
@@ -103,6 +103,7 @@ export function registerTrain(program: Command, context: CommandContext): void {
         '  $ nephron train --data data --out runs/b4 --resume          # after an interruption',
         '',
         'Ctrl-C stops after writing last.safetensors; --resume then continues exactly where it stopped.',
+        'report.html (loss, Dice and learning-rate curves, validation slides as predicted) is rewritten every epoch.',
       ].join('\n'),
     )
     .action(async (raw: TrainOptions) => {
@@ -216,7 +217,8 @@ export async function train(host: Host, options: TrainOptions): Promise<ExitCode
       return ExitCode.failure;
     }
     say(
-      `done: best validation Dice ${result.progress.bestDice?.toFixed(4) ?? '— (no validation images)'}; model in ${options.out}/model.safetensors`,
+      `done: best validation Dice ${result.progress.bestDice?.toFixed(4) ?? '— (no validation images)'}; model in ${options.out}/model.safetensors, ` +
+        `report in ${options.out}/report.html`,
     );
     return ExitCode.ok;
   } finally {

@@ -1,4 +1,4 @@
-import { connectedComponents, encodePng, Mask, type RleRuns } from '@nephron/io';
+import { connectedComponents, encodePng, Mask, type RleRuns, readRegion, type TiffFile } from '@nephron/io';
 
 /** What a person wants to know about one predicted slide. */
 export interface SlideSummary {
@@ -78,4 +78,27 @@ export function overlayPng(rgb: Uint8Array, mask: Mask): Uint8Array {
     }
   }
   return encodePng({ data: out, width, height, channels: 3 });
+}
+
+/**
+ * The whole slide shrunk to at most `side` pixels, with the prediction outlined (see `overlayPng`); also returns the
+ * thumbnail's mask, from which a summary counts glomeruli.
+ */
+export async function slideOverlay(
+  file: TiffFile,
+  runs: RleRuns,
+  side: number,
+): Promise<{ png: Uint8Array; mask: Mask }> {
+  const level0 = file.levels[0];
+  const scale = Math.min(1, side / Math.max(level0.width, level0.height));
+  const thumb = await readRegion(file, {
+    x: 0,
+    y: 0,
+    width: level0.width,
+    height: level0.height,
+    scale,
+    fill: 255,
+  });
+  const mask = thumbnailMask(runs, thumb.width, thumb.height);
+  return { png: overlayPng(thumb.data, mask), mask };
 }

@@ -1,6 +1,6 @@
-import { parseRle, type RleRuns, readRegion, rleText, type TiffFile } from '@nephron/io';
+import { parseRle, type RleRuns, rleText, type TiffFile } from '@nephron/io';
 import type { RunFolder } from '../training/run-folder.js';
-import { overlayPng, type SlideSummary, summarizePrediction, thumbnailMask } from './overlay.js';
+import { type SlideSummary, slideOverlay, summarizePrediction } from './overlay.js';
 import { type PredictOptions, predictSlide, type SegmentationModel } from './predict-slide.js';
 import { tiffSlideSource } from './slide-source.js';
 
@@ -53,20 +53,9 @@ export async function predictImages(
     const file = await slide.open();
     try {
       const prediction = await predictSlide(tiffSlideSource(slide.id, file), models, options);
-      const side = options.thumbnail ?? 1024;
-      const level0 = file.levels[0];
-      const scale = Math.min(1, side / Math.max(level0.width, level0.height));
-      const thumb = await readRegion(file, {
-        x: 0,
-        y: 0,
-        width: level0.width,
-        height: level0.height,
-        scale,
-        fill: 255,
-      });
-      const mask = thumbnailMask(prediction.runs, thumb.width, thumb.height);
+      const { png, mask } = await slideOverlay(file, prediction.runs, options.thumbnail ?? 1024);
       const summary = summarizePrediction(slide.id, prediction.runs, mask);
-      await out.write(`slides/${slide.id}.png`, overlayPng(thumb.data, mask));
+      await out.write(`slides/${slide.id}.png`, png);
       await out.write(`slides/${slide.id}.json`, `${JSON.stringify(summary, null, 2)}\n`);
       // The RLE last: its presence marks the slide as finished.
       await out.write(`slides/${slide.id}.rle`, [...rleText(prediction.runs)].join(''));

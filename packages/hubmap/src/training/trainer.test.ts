@@ -105,6 +105,23 @@ describe('Trainer', () => {
     }
     const csv = new TextDecoder().decode(folder.files.get('metrics.csv'));
     expect(csv.split('\n')[0]).toBe('epoch,train_loss,validation_dice,lr,steps,seconds');
+    // report.html: the charts, both epochs, and the held-out slide as the saved model predicted it.
+    const listing = JSON.parse(new TextDecoder().decode(folder.files.get('validation.json'))) as {
+      id: string;
+      dice: number;
+      epoch: number;
+    }[];
+    expect(listing.length).toBeGreaterThan(0);
+    const bestDice = result.progress.bestDice as number;
+    expect(listing.reduce((sum, s) => sum + s.dice, 0) / listing.length).toBeCloseTo(bestDice, 10);
+    const png = folder.files.get(`validation/${listing[0].id}.png`) as Uint8Array;
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    const html = new TextDecoder().decode(folder.files.get('report.html'));
+    expect(html).toContain('Validation Dice');
+    expect(html).toContain('Learning rate');
+    expect(html).toContain(`${listing[0].id} — Dice ${listing[0].dice.toFixed(3)}`);
+    expect(html).toContain('data:image/png;base64,');
+    expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(2);
     // The learning rate follows the warm-restart cosine, stepped fractionally: below the base after 2 epochs.
     expect(losses[5].lr).toBeLessThan(config.lr);
   });

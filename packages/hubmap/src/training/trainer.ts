@@ -14,9 +14,11 @@ import { cropSize, drawAugment } from '../augment/params.js';
 import { kFoldSplit } from '../dataset/folds.js';
 import type { Dataset, TrainImage } from '../dataset/load-dataset.js';
 import { openDatasetImage } from '../dataset/load-dataset.js';
+import { slideOverlay } from '../inference/overlay.js';
 import { predictSlide } from '../inference/predict-slide.js';
 import { tiffSlideSource } from '../inference/slide-source.js';
 import { Random } from '../random.js';
+import { runReportHtml, type ValidationSample } from '../report/run-report.js';
 import { type TileCentre, TileSampler } from '../sampling/sampler.js';
 import { runDice } from '../scoring/run-dice.js';
 import { CheckpointError, type Progress, restoreCheckpoint, serializeCheckpoint } from './checkpoint.js';
@@ -25,6 +27,9 @@ import { type EpochMetrics, metricsCsv, metricsJsonl, type StepRecord, stepsJson
 import { resumeConflicts } from './resume-check.js';
 import type { RunFolder } from './run-folder.js';
 import { loadTrainingImage, type TrainingImage } from './training-image.js';
+
+/** Largest side of the validation overlays in report.html. */
+const REPORT_THUMBNAIL = 768;
 
 /** A network that maps N×3×T×T images to N×C×T×T logits. */
 export interface SegmentationNetwork extends Module {
@@ -109,6 +114,8 @@ export class Trainer {
   private sampler: TileSampler | null = null;
   private metrics: EpochMetrics[] = [];
   private steps: StepRecord[] = [];
+  /** The last validation's slides with their predictions outlined, kept until the epoch knows whether it improved. */
+  private validationOverlays: { id: string; dice: number; png: Uint8Array }[] = [];
   progress: Progress = { epoch: 0, step: 0, globalStep: 0, bestDice: null };
 
   constructor(
@@ -261,6 +268,7 @@ export class Trainer {
 
   /** Dice of the held-out slides, predicted whole as at inference time. */
   async validate(): Promise<number | null> {
+    this.validationOverlays = [];
     if (this.validation.length === 0) return null;
     this.model.eval();
     let total = 0;
@@ -275,12 +283,43 @@ export class Trainer {
           threshold: this.config.threshold,
         });
         const truth = parseRle(image.encoding, { width: image.width, height: image.height, id: image.id });
-        total += runDice(prediction.runs, truth).dice;
+        const { dice } = runDice(prediction.runs, truth);
+        total += dice;
+        const { png } = await slideOverlay(file, prediction.runs, REPORT_THUMBNAIL);
+        this.validationOverlays.push({ id: image.id, dice, png });
       } finally {
         await file.close();
       }
     }
     return total / this.validation.length;
+  }
+
+  /** The saved model's validation predictions, for report.html: `validation/{id}.png` and `validation.json`. */
+  private async saveValidationOverlays(epoch: number): Promise<void> {
+    const listing: ValidationSample[] = [];
+    for (const { id, dice, png } of this.validationOverlays) {
+      await this.run.write(`validation/${id}.png`, png);
+      listing.push({ id, dice, epoch });
+    }
+    await this.run.write('validation.json', `${JSON.stringify(listing, null, 2)}\n`);
+  }
+
+  /** report.html, rewritten after every epoch so a person can follow a long run in a browser. */
+  private async writeReport(): Promise<void> {
+    const best = this.progress.bestDice;
+    const html = await runReportHtml(this.run, {
+      title: `nephron train: UNet-${this.config.encoder} on ${this.dataset.folder.name}`,
+      metrics: this.metrics,
+      steps: this.steps,
+      config: { ...this.config },
+      notes: [
+        best === null
+          ? 'No validation slides were held out, so model.safetensors is the latest model.'
+          : `Best validation Dice ${best.toFixed(4)}; model.safetensors holds that model.`,
+        `${this.progress.epoch} of ${this.config.epochs} epochs, ${this.progress.globalStep} optimizer steps.`,
+      ],
+    });
+    await this.run.write('report.html', html);
   }
 
   private get parameters(): Tensor[] {
@@ -367,10 +406,12 @@ export class Trainer {
           'model.safetensors',
           await saveSafetensors(this.model.stateDict(), { metadata: modelMetadata(this.config, dice) }),
         );
+        if (improved) await this.saveValidationOverlays(epoch);
       }
       await this.run.write('metrics.jsonl', metricsJsonl(this.metrics));
       await this.run.write('metrics.csv', metricsCsv(this.metrics));
       await this.saveLast();
+      await this.writeReport();
       this.hooks.onEpoch?.(metrics);
     }
     return { metrics: this.metrics, progress: this.progress, stopped: false };
