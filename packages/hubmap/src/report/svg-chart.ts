@@ -44,7 +44,8 @@ function formatTick(v: number): string {
 export function lineChart(series: readonly Series[], options: ChartOptions): string {
   const width = options.width ?? 560;
   const height = options.height ?? 300;
-  const m = { left: 64, right: 16, top: 36, bottom: 48 };
+  // The legend sits between the title and the plot, where no curve can run under it.
+  const m = { left: 64, right: 16, top: 50, bottom: 48 };
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
   const tf = (y: number) => (options.logY ? Math.log10(Math.max(y, 1e-12)) : y);
   let [xLo, xHi] = all.length
@@ -99,8 +100,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
           parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.colour}"/>`);
     }
     const lx = m.left + 10 + k * 150;
-    parts.push(`<rect x="${lx}" y="${m.top + 8}" width="14" height="4" fill="${s.colour}"/>`);
-    parts.push(`<text x="${lx + 20}" y="${m.top + 14}">${escapeXml(s.name)}</text>`);
+    parts.push(`<rect x="${lx}" y="${m.top - 16}" width="14" height="4" fill="${s.colour}"/>`);
+    parts.push(`<text x="${lx + 20}" y="${m.top - 10}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
