@@ -110,7 +110,7 @@ describe('a real 150 MB tensor (device limit: maxStorageBufferBindingSize)', () 
     }
     u.dispose();
 
-    // Reductions split over bindings too; a kernel that cannot split (softmax) says so.
+    // Reductions split over bindings too; softmax splits only between rows, so one row this long is refused.
     let want = 0;
     for (let i = 0; i < n; i++) want += 2 * (i % 4099) + 1;
     expect(Math.abs((await sum(y).item()) - want) / want).toBeLessThan(1e-5);

@@ -3,7 +3,8 @@ import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kern
 /**
  * Kernels of the class-index losses over logits laid out as [N, C, S] (S = the flattened spatial dims, 1 for
  * N×C input), with int32 targets [N, S]. `kind` 'ce' takes raw logits (the log-softmax is fused in), 'nll' takes
- * log-probabilities. Uniforms: 0 pixels (N·S), 1 C, 2 S, 3 ignore index (i32).
+ * log-probabilities. Uniforms: 0 pixels (N·S), 1 C, 2 S, 3 ignore index (i32), 4 offset of the logit-shaped
+ * bindings and 5 of the pixel-shaped ones (a batch slab of a tensor larger than a binding is bound as a window).
  */
 export interface ClassLossSpec {
   kind: 'ce' | 'nll';
@@ -42,8 +43,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (p >= ui(0u)) { return; }
   let C = ui(1u);
   let S = ui(2u);
-  let base = (p / S) * C * S + p % S;
-  let t = classes[p];
+  let base = ui(4u) + (p / S) * C * S + p % S;
+  let q = ui(5u) + p;
+  let t = classes[q];
 ${
   ce
     ? `  var m = bitcast<f32>(0xff7fffffu);
@@ -53,15 +55,15 @@ ${
     if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else { s += exp(v - m); }
   }
   let l = m + log(s);
-  lse[p] = l;`
+  lse[q] = l;`
     : ''
 }
-  if (t == usi(3u)) { loss[p] = 0.0; counted[p] = 0.0; return; }
+  if (t == usi(3u)) { loss[q] = 0.0; counted[q] = 0.0; return; }
   var nanBits = 0x7fc00000u;
-  if (t < 0 || u32(t) >= C) { loss[p] = ${NAN}; counted[p] = ${NAN}; return; }
+  if (t < 0 || u32(t) >= C) { loss[q] = ${NAN}; counted[q] = ${NAN}; return; }
   let w = ${spec.hasWeight ? 'weight[u32(t)]' : '1.0'};
-  loss[p] = ${ce ? 'w * (l - x[base + u32(t) * S])' : '-w * x[base + u32(t) * S]'};
-  counted[p] = w;
+  loss[q] = ${ce ? 'w * (l - x[base + u32(t) * S])' : '-w * x[base + u32(t) * S]'};
+  counted[q] = w;
 }`;
   return { name: `${spec.kind}_forward`, code, bindings, workgroupSize: LOSS_WG };
 }
@@ -86,7 +88,7 @@ export function lossBackwardKernel(spec: ClassLossSpec & { reduction: 'none' | '
   );
   decls.push(`@group(0) @binding(${names.length + 1}) var<storage, read_write> gx: array<f32>;`);
   const scale =
-    spec.reduction === 'none' ? 'g[p]' : spec.reduction === 'sum' ? 'g[0]' : 'g[0] / denominator[0]';
+    spec.reduction === 'none' ? 'g[q]' : spec.reduction === 'sum' ? 'g[0]' : 'g[0] / denominator[0]';
   const code = `${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
 ${decls.join('\n')}
 @compute @workgroup_size(${LOSS_WG})
@@ -96,12 +98,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let S = ui(2u);
   if (i >= ui(0u) * C) { return; }
   let c = (i / S) % C;
-  let p = (i / (C * S)) * S + i % S;
-  let t = classes[p];
-  if (t == usi(3u) || t < 0 || u32(t) >= C) { gx[i] = 0.0; return; }
+  let q = ui(5u) + (i / (C * S)) * S + i % S;
+  let k = ui(4u) + i;
+  let t = classes[q];
+  if (t == usi(3u) || t < 0 || u32(t) >= C) { gx[k] = 0.0; return; }
   let w = ${spec.hasWeight ? 'weight[u32(t)]' : '1.0'};
   let hot = select(0.0, 1.0, c == u32(t));
-  gx[i] = ${scale} * w * ${ce ? '(exp(x[i] - lse[p]) - hot)' : '(-hot)'};
+  gx[k] = ${scale} * w * ${ce ? '(exp(x[k] - lse[q]) - hot)' : '(-hot)'};
 }`;
   return {
     name: `${spec.kind}_backward`,

@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../engine/engine.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { checkOp, randomCpu, rng } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { logSoftmax } from '../softmax/softmax.js';
 import type { Reduction } from './class-loss.js';
 import { crossEntropy, nllLoss } from './cross-entropy.js';
@@ -20,8 +21,47 @@ function targets(count: number, classes: number, seed: number, ignore?: number):
   );
 }
 
+interface LossCase {
+  shape: number[];
+  reduction: Reduction;
+  ignore?: number;
+  weight?: number[];
+}
+
+function caseLabel({ shape, reduction, ignore, weight }: LossCase): string {
+  return `[${shape}] ${reduction}${ignore !== undefined ? ` ignore ${ignore}` : ''}${weight ? ' weighted' : ''}`;
+}
+
+/** Both losses forward against the float64 reference, backward against finite differences. */
+async function checkLossCase(c: LossCase): Promise<void> {
+  const { shape, reduction, ignore, weight } = c;
+  const label = caseLabel(c);
+  const [N, C, ...rest] = shape;
+  const pixels = N * rest.reduce((a, b) => a * b, 1);
+  const t = targets(pixels, C, 3, ignore);
+  const target = tensor(Int32Array.from(t), [N, ...rest]);
+  const w = weight ? tensor(weight, [C]) : null;
+  const options = { reduction, ignoreIndex: ignore ?? -100, weight: w };
+  const cpuOptions = { reduction, ignoreIndex: ignore ?? -100, weight };
+  await checkOp({
+    label: `crossEntropy ${label}`,
+    inputs: [randomCpu(shape, 7, -3, 3)],
+    gpu: ([x]) => crossEntropy(x, target, options),
+    cpu: ([x]) => cpuClassLoss('ce', x, t, cpuOptions),
+    forward: { rtol: 1e-5, atol: 1e-5 },
+  });
+  await checkOp({
+    label: `nllLoss ${label}`,
+    inputs: [randomCpu(shape, 8, -3, 0)],
+    gpu: ([x]) => nllLoss(x, target, options),
+    cpu: ([x]) => cpuClassLoss('nll', x, t, cpuOptions),
+  });
+  target.dispose();
+  w?.dispose();
+}
+
 describe('crossEntropy and nllLoss', () => {
-  const cases: { shape: number[]; reduction: Reduction; ignore?: number; weight?: number[] }[] = [
+  const cases: LossCase[] = [
     { shape: [7, 3], reduction: 'mean' },
     { shape: [2, 5, 3, 4], reduction: 'mean', ignore: 255 },
     { shape: [2, 3, 3, 5], reduction: 'sum', ignore: -100 },
@@ -29,33 +69,7 @@ describe('crossEntropy and nllLoss', () => {
     { shape: [3, 4, 5], reduction: 'mean', ignore: -100, weight: [0.5, 2, 1, 0.25] },
     { shape: [9, 2], reduction: 'sum', weight: [3, 0.5] },
   ];
-  for (const { shape, reduction, ignore, weight } of cases) {
-    const label = `[${shape}] ${reduction}${ignore !== undefined ? ` ignore ${ignore}` : ''}${weight ? ' weighted' : ''}`;
-    it(label, async () => {
-      const [N, C, ...rest] = shape;
-      const pixels = N * rest.reduce((a, b) => a * b, 1);
-      const t = targets(pixels, C, 3, ignore);
-      const target = tensor(Int32Array.from(t), [N, ...rest]);
-      const w = weight ? tensor(weight, [C]) : null;
-      const options = { reduction, ignoreIndex: ignore ?? -100, weight: w };
-      const cpuOptions = { reduction, ignoreIndex: ignore ?? -100, weight };
-      await checkOp({
-        label: `crossEntropy ${label}`,
-        inputs: [randomCpu(shape, 7, -3, 3)],
-        gpu: ([x]) => crossEntropy(x, target, options),
-        cpu: ([x]) => cpuClassLoss('ce', x, t, cpuOptions),
-        forward: { rtol: 1e-5, atol: 1e-5 },
-      });
-      await checkOp({
-        label: `nllLoss ${label}`,
-        inputs: [randomCpu(shape, 8, -3, 0)],
-        gpu: ([x]) => nllLoss(x, target, options),
-        cpu: ([x]) => cpuClassLoss('nll', x, t, cpuOptions),
-      });
-      target.dispose();
-      w?.dispose();
-    });
-  }
+  for (const c of cases) it(caseLabel(c), () => checkLossCase(c));
 
   it('equals nllLoss of logSoftmax, also for a non-contiguous logits view', async () => {
     const x = tensor(Float32Array.from(randomCpu([4, 3, 2], 9).data), [4, 3, 2]);
@@ -98,4 +112,29 @@ describe('cross entropy golden values from PyTorch', () => {
       expect(goldenMismatch(await x.grad!.toArray(), c.grads['input'], c.tolerance.grads, 'grad')).toBeNull();
     });
   }
+});
+
+describe('losses over logits larger than a storage binding', () => {
+  afterEach(() => limitBindingBytes(null));
+  // With a 1 KiB binding budget the logits below run as batch slabs of 3 and 2 samples, each bound as a window
+  // that starts on the device's offset alignment, so the kernels address them from a non-zero offset.
+  const cases: LossCase[] = [
+    { shape: [5, 3, 4, 5], reduction: 'mean', ignore: 255 },
+    { shape: [5, 3, 4, 5], reduction: 'none', ignore: -100 },
+    { shape: [5, 3, 4, 5], reduction: 'sum', weight: [0.5, 2, 1] },
+  ];
+  for (const c of cases)
+    it(caseLabel(c), async () => {
+      limitBindingBytes(1024);
+      await checkLossCase(c);
+    });
+
+  it('refuses, naming the op and the limit, a sample larger than a binding', () => {
+    limitBindingBytes(1024);
+    const x = tensor(new Float32Array(2 * 2 * 300), [2, 2, 300]);
+    const target = tensor(new Int32Array(600), [2, 300]);
+    expect(() => crossEntropy(x, target)).toThrow(/crossEntropy: one sample .*maxStorageBufferBindingSize/);
+    x.dispose();
+    target.dispose();
+  });
 });

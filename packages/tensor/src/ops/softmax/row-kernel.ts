@@ -1,9 +1,9 @@
-import { WGSL_TYPE } from '../../dtype.js';
+import { BYTES_PER_ELEMENT, WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL, type UniformValue } from '../../engine/kernel.js';
 import { normalizeDim, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { assertBindable } from '../elementwise/binding-range.js';
+import { bindElements, bindingBudget, boundBytes, fitsWhole } from '../elementwise/binding-range.js';
 import { MAX_RANK } from '../elementwise/map-kernel.js';
 
 /**
@@ -133,9 +133,29 @@ ${writeLoop('lid', `${WG}u`)}
 
 const kernels = new Map<string, Kernel>();
 
+/** A same-shaped operand as one dispatch sees it: its strides, and its offset within the binding. */
+interface RowOperand {
+  binding: GPUBuffer | GPUBufferBinding;
+  offset: number;
+  strides: readonly number[];
+}
+
+/** First and last element a view of `shape` at `offset` touches (strides may be negative, e.g. after a flip). */
+function span(shape: readonly number[], strides: readonly number[], offset: number): [number, number] {
+  let first = offset;
+  let last = offset;
+  shape.forEach((d, i) => {
+    const reach = (d - 1) * strides[i];
+    if (reach < 0) first += reach;
+    else last += reach;
+  });
+  return [first, last];
+}
+
 /**
  * Runs a row kernel along `dim` over same-shaped `inputs` and returns a new contiguous tensor of that shape.
- * Short rows get a thread each; long rows a workgroup each, whose threads share the statistic.
+ * Short rows get a thread each; long rows a workgroup each, whose threads share the statistic. Tensors larger
+ * than a storage binding are cut along the kept dim with the largest stride, each slab bound as a window.
  */
 export function runRows(
   inputs: readonly Tensor[],
@@ -153,29 +173,6 @@ export function runRows(
   const rows = numel(shape) / Math.max(len, 1);
   if (numel(shape) === 0) return out;
   const kept = shape.map((_, i) => i).filter((i) => i !== d);
-  const padKept = (values: number[], fill: number) => [
-    ...new Array<number>(KEPT - values.length).fill(fill),
-    ...values,
-  ];
-  const uniforms: UniformValue[] = [
-    rows,
-    len,
-    ...padKept(
-      kept.map((i) => shape[i]),
-      1,
-    ),
-  ];
-  for (const t of [...inputs, out]) {
-    const strides = t.ndim ? t.strides : [1];
-    uniforms.push(
-      t.offset,
-      ...padKept(
-        kept.map((i) => strides[i]),
-        0,
-      ),
-      strides[d],
-    );
-  }
   // As for reductions: a thread per row when rows are short, or when many rows lie side by side in memory
   // (softmax over channels of NCHW), so neighbouring threads read neighbouring addresses.
   const rowStride = x.ndim ? x.strides[d] : 1;
@@ -193,8 +190,93 @@ export function runRows(
     kernels.set(key, kernel);
   }
   const engine = getEngine();
-  for (const t of [...inputs, out]) assertBindable(engine, spec.name, t);
-  const grid = layout === 'thread' ? engine.grid(rows, WG) : engine.grid(rows * WG, WG);
-  engine.dispatch(kernel, [...inputs.map((t) => t.storage.buffer), out.storage.buffer], uniforms, grid);
+  const operands = [...inputs, out];
+  const stridesOf = (t: Tensor) => (t.ndim ? t.strides : [1]);
+  const launch = (slabShape: readonly number[], views: readonly RowOperand[]) => {
+    const slabRows = numel(slabShape) / Math.max(len, 1);
+    const uniforms = rowUniforms(slabRows, len, d, slabShape, views);
+    const grid = layout === 'thread' ? engine.grid(slabRows, WG) : engine.grid(slabRows * WG, WG);
+    engine.dispatch(
+      kernel,
+      views.map((v) => v.binding),
+      uniforms,
+      grid,
+    );
+  };
+  if (operands.every((t) => fitsWhole(engine, t.storage.buffer))) {
+    launch(
+      shape,
+      operands.map((t) => ({ binding: t.storage.buffer, offset: t.offset, strides: stridesOf(t) })),
+    );
+    return out;
+  }
+  // Cut along the kept dim that is outermost in memory, so each slab's window is as small as it can be.
+  const cut = kept.reduce(
+    (best, i) => (best < 0 || Math.abs(x.strides[i]) > Math.abs(x.strides[best]) ? i : best),
+    -1,
+  );
+  const budget = bindingBudget(engine);
+  const fits = (size: number) =>
+    operands.every((t) => {
+      const slab = shape.map((n, i) => (i === cut ? size : n));
+      const [first, last] = span(slab, stridesOf(t), t.offset);
+      return boundBytes(engine, BYTES_PER_ELEMENT[t.dtype], first, last) <= budget;
+    });
+  if (cut < 0 || !fits(1)) {
+    out.dispose();
+    throw new RangeError(
+      `${spec.name}: one slab of rows of ${x} along dim ${d} is larger than this device's ` +
+        `maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes; rows are never split, so make the ` +
+        'rows shorter or reduce over another dim',
+    );
+  }
+  let size = shape[cut];
+  while (!fits(size)) size = Math.ceil(size / 2);
+  for (let start = 0; start < shape[cut]; start += size) {
+    const slab = shape.map((n, i) => (i === cut ? Math.min(size, shape[cut] - start) : n));
+    launch(
+      slab,
+      operands.map((t) => {
+        const strides = stridesOf(t);
+        const offset = t.offset + start * strides[cut];
+        const [first, last] = span(slab, strides, offset);
+        const w = bindElements(engine, t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], first, last);
+        return { binding: w.binding, offset: offset - w.base, strides };
+      }),
+    );
+  }
   return out;
+}
+
+function rowUniforms(
+  rows: number,
+  len: number,
+  d: number,
+  shape: readonly number[],
+  operands: readonly RowOperand[],
+): UniformValue[] {
+  const kept = shape.map((_, i) => i).filter((i) => i !== d);
+  const padKept = (values: number[], fill: number) => [
+    ...new Array<number>(KEPT - values.length).fill(fill),
+    ...values,
+  ];
+  const uniforms: UniformValue[] = [
+    rows,
+    len,
+    ...padKept(
+      kept.map((i) => shape[i]),
+      1,
+    ),
+  ];
+  for (const t of operands) {
+    uniforms.push(
+      t.offset,
+      ...padKept(
+        kept.map((i) => t.strides[i]),
+        0,
+      ),
+      t.strides[d],
+    );
+  }
+  return uniforms;
 }

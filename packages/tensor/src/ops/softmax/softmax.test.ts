@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../engine/engine.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { permute } from '../views.js';
 import { cpuLogSoftmax, cpuRows, cpuSoftmax } from './softmax.cpu.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -109,3 +110,39 @@ function permuteCpu(x: { data: Float64Array; shape: number[] }, perm: number[]) 
   }
   return { data, shape };
 }
+
+describe('softmax over tensors larger than a storage binding', () => {
+  afterEach(() => limitBindingBytes(null));
+  // A 1 KiB binding budget holds ~190 floats, so each case below runs as several slabs, each bound as a window.
+  const cases: [string, number[], number, number[] | null][] = [
+    ['class vectors of NCHW (rows across channels)', [5, 3, 6, 7], 1, null],
+    ['long rows, one workgroup each', [7, 130], 1, null],
+    ['a permuted view (strides out of order)', [6, 4, 9], 2, [2, 0, 1]],
+  ];
+  for (const [label, shape, dim, order] of cases) {
+    it(label, async () => {
+      const x = randomCpu(shape, 17, -5, 5);
+      const view = (t: Parameters<typeof permute>[0]) => (order ? permute(t, order) : t);
+      limitBindingBytes(1024);
+      await checkOp({
+        label: `softmax ${label}`,
+        inputs: [x],
+        gpu: ([t]) => softmax(view(t), dim),
+        cpu: ([t]) => cpuSoftmax(order ? permuteCpu(t, order) : t, dim),
+      });
+      await checkOp({
+        label: `logSoftmax ${label}`,
+        inputs: [x],
+        gpu: ([t]) => logSoftmax(view(t), dim),
+        cpu: ([t]) => cpuLogSoftmax(order ? permuteCpu(t, order) : t, dim),
+      });
+    });
+  }
+
+  it('refuses, naming the op and the limit, a single row larger than a binding', () => {
+    limitBindingBytes(1024);
+    const x = tensor(new Float32Array(600), [600]);
+    expect(() => softmax(x, 0)).toThrow(/softmax: .*600.*maxStorageBufferBindingSize/);
+    x.dispose();
+  });
+});
