@@ -52,21 +52,3 @@ export function bindingBudget(engine: Engine): number {
 export function fitsWhole(engine: Engine, buffer: GPUBuffer): boolean {
   return buffer.size <= bindingBudget(engine);
 }
-
-/**
- * Throws a clear error for a kernel that binds this tensor whole and cannot split it. `bytes` is the size of
- * the tensor's buffer.
- */
-export function assertBindable(
-  engine: Engine,
-  op: string,
-  tensor: { toString(): string; storage: { buffer: GPUBuffer } },
-): void {
-  const bytes = tensor.storage.buffer.size;
-  if (bytes <= engine.maxBindingBytes) return;
-  throw new RangeError(
-    `${op}: ${tensor} lives in a ${bytes}-byte buffer, larger than this device's ` +
-      `maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes, and ${op} cannot yet split its work ` +
-      'into smaller bindings; elementwise ops, copies and random fills can',
-  );
-}
