@@ -1,14 +1,13 @@
-import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
 import {
   checkNchw,
+  dispatchNchw,
   elementType,
   elementWgsl,
   inputPixelWgsl,
   NCHW_WGSL,
-  nchwWords,
   outputPixelWgsl,
   pair,
   perElement,
@@ -41,7 +40,7 @@ ${outputPixelWgsl(WG)}
   for (var h = h0; h < h1; h++) {
     for (var w = w0; w < w1; w++) { total += f32(x[xAt(plane, h, w)]); }
   }
-  out[i] = E(total / f32((h1 - h0) * (w1 - w0)));
+  out[outAt(i)] = E(total / f32((h1 - h0) * (w1 - w0)));
 }`,
   }),
 );
@@ -68,7 +67,7 @@ ${inputPixelWgsl(WG)}
       total += f32(g[gAt(plane, oh, ow)]) / f32(rows * cols);
     }
   }
-  gx[i] = E(total);
+  gx[outAt(i)] = E(total);
 }`,
   }),
 );
@@ -102,7 +101,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
     if (t < half) { partial[t] += partial[t + half]; }
     workgroupBarrier();
   }
-  if (t == 0u) { out[nc] = E(partial[0] / f32(size)); }
+  if (t == 0u) { out[outAt(nc)] = E(partial[0] / f32(size)); }
 }`,
   }),
 );
@@ -118,16 +117,18 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   if (h === 0 || w === 0) throw new RangeError(`adaptiveAvgPool2d: input ${x} has an empty plane`);
   const out = Tensor.empty([n, c, ...out2], x.dtype);
   const type = elementType(x);
-  const engine = getEngine();
   const global = out2[0] === 1 && out2[1] === 1;
-  const count = out.numel();
-  if (count > 0) {
-    const words = nchwWords(count, x, x, out2, null);
-    if (global)
-      engine.dispatch(GLOBAL(type), [x.storage.buffer, out.storage.buffer], words, engine.grid(count, 1));
-    else
-      engine.dispatch(FORWARD(type), [x.storage.buffer, out.storage.buffer], words, engine.grid(count, WG));
-  }
+  dispatchNchw({
+    // Global pooling: one workgroup per plane.
+    kernel: global ? GLOBAL(type) : FORWARD(type),
+    bindings: [x, out],
+    inputShape: x.shape,
+    outHW: out2,
+    x,
+    out,
+    threadsPerSample: global ? c : c * out2[0] * out2[1],
+    workgroup: global ? 1 : WG,
+  });
   const inputShape = x.shape;
   return recordOp('adaptiveAvgPool2d', out, [x], (g) => {
     if (global) {
@@ -143,15 +144,16 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
       return [gx];
     }
     const gx = Tensor.empty(inputShape, g.dtype);
-    const total = gx.numel();
-    if (total > 0) {
-      engine.dispatch(
-        BACKWARD(type),
-        [g.storage.buffer, gx.storage.buffer],
-        nchwWords(total, { shape: inputShape }, null, out2, g),
-        engine.grid(total, WG),
-      );
-    }
+    dispatchNchw({
+      kernel: BACKWARD(type),
+      bindings: [g, gx],
+      inputShape,
+      outHW: out2,
+      g,
+      out: gx,
+      threadsPerSample: c * h * w,
+      workgroup: WG,
+    });
     return [gx];
   });
 }

@@ -1,15 +1,14 @@
-import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import {
   COVER_WGSL,
   checkNchw,
+  dispatchNchw,
   elementType,
   elementWgsl,
   inputPixelWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
-  nchwWords,
   outputPixelWgsl,
   type Pair,
   perElement,
@@ -54,7 +53,7 @@ ${outputPixelWgsl(WG)}
   for (var h = max(h0, 0); h < h1; h++) {
     for (var w = max(w0, 0); w < w1; w++) { total += f32(x[xAt(plane, u32(h), u32(w))]); }
   }
-  out[i] = E(total / divisor(oh, ow));
+  out[outAt(i)] = E(total / divisor(oh, ow));
 }`,
   }),
 );
@@ -78,7 +77,7 @@ ${inputPixelWgsl(WG)}
   for (var oh = coverLo(h, ui(${P}u), ui(${P + 2}u), ui(${P + 4}u)); oh < ohEnd; oh++) {
     for (var ow = owStart; ow < owEnd; ow++) { total += f32(g[gAt(plane, oh, ow)]) / divisor(oh, ow); }
   }
-  gx[i] = E(total);
+  gx[outAt(i)] = E(total);
 }`,
   }),
 );
@@ -101,28 +100,31 @@ export function avgPool2d(
   const includePad = (options.countIncludePad ?? true) ? 1 : 0;
   const [n, c] = x.shape;
   const out = Tensor.empty([n, c, ...win.out], x.dtype);
-  const engine = getEngine();
-  const count = out.numel();
-  if (count > 0) {
-    engine.dispatch(
-      FORWARD(elementType(x)),
-      [x.storage.buffer, out.storage.buffer],
-      [...nchwWords(count, x, x, win.out, null), ...windowWords(win), includePad],
-      engine.grid(count, WG),
-    );
-  }
+  dispatchNchw({
+    kernel: FORWARD(elementType(x)),
+    bindings: [x, out],
+    inputShape: x.shape,
+    outHW: win.out,
+    x,
+    out,
+    threadsPerSample: c * win.out[0] * win.out[1],
+    workgroup: WG,
+    params: [...windowWords(win), includePad],
+  });
   const inputShape = x.shape;
   return recordOp('avgPool2d', out, [x], (g) => {
     const gx = Tensor.empty(inputShape, g.dtype);
-    const total = gx.numel();
-    if (total > 0) {
-      engine.dispatch(
-        BACKWARD(elementType(g)),
-        [g.storage.buffer, gx.storage.buffer],
-        [...nchwWords(total, { shape: inputShape }, null, win.out, g), ...windowWords(win), includePad],
-        engine.grid(total, WG),
-      );
-    }
+    dispatchNchw({
+      kernel: BACKWARD(elementType(g)),
+      bindings: [g, gx],
+      inputShape,
+      outHW: win.out,
+      g,
+      out: gx,
+      threadsPerSample: c * inputShape[2] * inputShape[3],
+      workgroup: WG,
+      params: [...windowWords(win), includePad],
+    });
     return [gx];
   });
 }

@@ -1,14 +1,13 @@
-import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import {
   COVER_WGSL,
   checkNchw,
+  dispatchNchw,
   elementType,
   elementWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
-  nchwWords,
   outputPixelWgsl,
   type Pair,
   perElement,
@@ -51,8 +50,8 @@ ${outputPixelWgsl(WG)}
       }
     }
   }
-  out[i] = E(best);
-  indices[i] = bestAt;
+  out[outAt(i)] = E(best);
+  indices[indexAt(i)] = bestAt;
 }`,
   }),
 );
@@ -76,7 +75,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let h = (i / W_()) % H_();
   let nc = i / (W_() * H_());
   let plane = gPlane(nc);
-  let idxPlane = nc * OH_() * OW_();
+  let idxPlane = indexAt(nc * OH_() * OW_());
   let me = i32(h * W_() + w);
   let ohEnd = coverHi(h, ui(${P + 2}u), ui(${P + 4}u), OH_());
   let owEnd = coverHi(w, ui(${P + 3}u), ui(${P + 5}u), OW_());
@@ -87,7 +86,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       if (indices[idxPlane + oh * OW_() + ow] == me) { total += f32(g[gAt(plane, oh, ow)]); }
     }
   }
-  gx[i] = E(total);
+  gx[outAt(i)] = E(total);
 }`,
   }),
 );
@@ -97,16 +96,18 @@ function forward(x: Tensor, win: Window): { output: Tensor; indices: Tensor } {
   const shape = [n, c, ...win.out];
   const output = Tensor.empty(shape, x.dtype);
   const indices = Tensor.empty(shape, 'int32');
-  const count = output.numel();
-  if (count > 0) {
-    const engine = getEngine();
-    engine.dispatch(
-      FORWARD(elementType(x)),
-      [x.storage.buffer, output.storage.buffer, indices.storage.buffer],
-      [...nchwWords(count, x, x, win.out, null), ...windowWords(win)],
-      engine.grid(count, WG),
-    );
-  }
+  dispatchNchw({
+    kernel: FORWARD(elementType(x)),
+    bindings: [x, output, indices],
+    inputShape: x.shape,
+    outHW: win.out,
+    x,
+    out: output,
+    indices,
+    threadsPerSample: c * win.out[0] * win.out[1],
+    workgroup: WG,
+    params: windowWords(win),
+  });
   return { output, indices };
 }
 
@@ -130,16 +131,19 @@ export function maxPool2dWithIndices(
     [x],
     (g, [idx]) => {
       const gx = Tensor.empty(inputShape, g.dtype);
-      const count = gx.numel();
-      if (count > 0) {
-        const engine = getEngine();
-        engine.dispatch(
-          BACKWARD(elementType(g)),
-          [g.storage.buffer, idx.storage.buffer, gx.storage.buffer],
-          [...nchwWords(count, { shape: inputShape }, null, win.out, g), ...windowWords(win)],
-          engine.grid(count, WG),
-        );
-      }
+      const [, c, h, w] = inputShape;
+      dispatchNchw({
+        kernel: BACKWARD(elementType(g)),
+        bindings: [g, idx, gx],
+        inputShape,
+        outHW: win.out,
+        g,
+        out: gx,
+        indices: idx,
+        threadsPerSample: c * h * w,
+        workgroup: WG,
+        params: windowWords(win),
+      });
       return [gx];
     },
     [indices],

@@ -1,6 +1,9 @@
-import type { Kernel } from '../../engine/kernel.js';
+import { BYTES_PER_ELEMENT } from '../../dtype.js';
+import { getEngine } from '../../engine/engine.js';
+import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { formatShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
+import { bindElements, bindingBudget, boundBytes, fitsWhole } from '../elementwise/binding-range.js';
 
 /** The storage element of a per-pixel kernel's tensors; the kernels compute in f32 whichever it is. */
 export type ElementType = 'f32' | 'f16';
@@ -30,9 +33,10 @@ export function perElement(build: (type: ElementType) => Kernel): (type: Element
 /**
  * Uniform words shared by the pooling and upsampling kernels, which all map an NCHW input to an NCHW output:
  * 0 count of threads' items, 1..4 N C H W, 5..6 OH OW, 7 input offset, 8..11 input strides,
- * 12 grad offset, 13..16 grad strides (backward kernels), then each kernel's own parameters from word 17.
+ * 12 grad offset, 13..16 grad strides (backward kernels), 17 offset of the contiguous tensor written at each
+ * thread's item (out or gx), 18 offset of max pooling's indices, then each kernel's own parameters from word 19.
  */
-export const NCHW_PARAMS = 17;
+export const NCHW_PARAMS = 19;
 
 export const NCHW_WGSL = /* wgsl */ `
 fn N_() -> u32 { return ui(1u); }
@@ -46,6 +50,8 @@ fn xPlane(nc: u32) -> u32 { return ui(7u) + (nc / C_()) * ui(8u) + (nc % C_()) *
 fn xAt(plane: u32, h: u32, w: u32) -> u32 { return plane + h * ui(10u) + w * ui(11u); }
 fn gPlane(nc: u32) -> u32 { return ui(12u) + (nc / C_()) * ui(13u) + (nc % C_()) * ui(14u); }
 fn gAt(plane: u32, h: u32, w: u32) -> u32 { return plane + h * ui(15u) + w * ui(16u); }
+fn outAt(i: u32) -> u32 { return ui(17u) + i; }
+fn indexAt(i: u32) -> u32 { return ui(18u) + i; }
 `;
 
 /**
@@ -69,17 +75,105 @@ export function inputPixelWgsl(workgroup: number): string {
   let plane = gPlane(i / (W_() * H_()));`;
 }
 
-/** The first 17 words: sizes, the input's layout and (for backward) the gradient's layout. */
-export function nchwWords(
-  count: number,
-  x: { shape: readonly number[] },
-  xView: Tensor | null,
-  outHW: readonly [number, number],
-  g: Tensor | null,
-): number[] {
-  const [n, c, h, w] = x.shape;
-  const view = (t: Tensor | null) => (t ? [t.offset, ...t.strides] : [0, 0, 0, 0, 0]);
-  return [count, n, c, h, w, outHW[0], outHW[1], ...view(xView), ...view(g)];
+export interface NchwLaunch {
+  kernel: Kernel;
+  /** Tensors in the kernel's binding order; every one has the batch as dim 0. */
+  bindings: readonly Tensor[];
+  /** (N, C, H, W) of the op's input, and the output's plane. */
+  inputShape: readonly number[];
+  outHW: readonly [number, number];
+  /** The strided views the kernel reads through xAt (the input) and gAt (the gradient). */
+  x?: Tensor;
+  g?: Tensor;
+  /** The contiguous tensor written at each thread's item (outAt), and max pooling's indices (indexAt). */
+  out: Tensor;
+  indices?: Tensor;
+  /** Threads per sample, and the workgroup size they are gridded by. */
+  threadsPerSample: number;
+  workgroup: number;
+  params?: readonly UniformValue[];
+}
+
+/** First and last element of a view (strides may be negative, e.g. after a flip). */
+function span(shape: readonly number[], strides: readonly number[], offset: number): [number, number] {
+  let first = offset;
+  let last = offset;
+  shape.forEach((d, i) => {
+    const reach = (d - 1) * strides[i];
+    if (reach < 0) first += reach;
+    else last += reach;
+  });
+  return [first, last];
+}
+
+/**
+ * Dispatches a pooling or upsampling kernel over the batch. Samples are independent, so tensors larger than a
+ * storage binding (a B4-UNet decoder at 8 × 512² upsamples into 268 MB) run as slabs of samples, each tensor bound
+ * as the window its slab touches, with offsets relative to that window.
+ */
+export function dispatchNchw(launch: NchwLaunch): void {
+  const engine = getEngine();
+  const [n, c, h, w] = launch.inputShape;
+  const threads = n * launch.threadsPerSample;
+  if (threads === 0) return;
+  const words = (samples: number, offsetOf: (t: Tensor) => number): UniformValue[] => {
+    const view = (t: Tensor | undefined) => (t ? [offsetOf(t), ...t.strides] : [0, 0, 0, 0, 0]);
+    return [
+      samples * launch.threadsPerSample,
+      samples,
+      c,
+      h,
+      w,
+      launch.outHW[0],
+      launch.outHW[1],
+      ...view(launch.x),
+      ...view(launch.g),
+      offsetOf(launch.out),
+      launch.indices ? offsetOf(launch.indices) : 0,
+      ...(launch.params ?? []),
+    ];
+  };
+  const grid = (samples: number) => engine.grid(samples * launch.threadsPerSample, launch.workgroup);
+  if (launch.bindings.every((t) => fitsWhole(engine, t.storage.buffer))) {
+    engine.dispatch(
+      launch.kernel,
+      launch.bindings.map((t) => t.storage.buffer),
+      words(n, (t) => t.offset),
+      grid(n),
+    );
+    return;
+  }
+  const slabSpan = (t: Tensor, first: number, samples: number) =>
+    span([samples, ...t.shape.slice(1)], t.strides, t.offset + first * t.strides[0]);
+  const fits = (samples: number) =>
+    launch.bindings.every((t) => {
+      const [lo, hi] = slabSpan(t, 0, samples);
+      return boundBytes(engine, BYTES_PER_ELEMENT[t.dtype], lo, hi) <= bindingBudget(engine);
+    });
+  if (!fits(1)) {
+    throw new RangeError(
+      `${launch.kernel.name}: one sample of ${launch.bindings.find((t) => !fitsWhole(engine, t.storage.buffer))} ` +
+        `is larger than this device's maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes; pooling and ` +
+        'upsampling split their work by sample only',
+    );
+  }
+  let samples = n;
+  while (!fits(samples)) samples = Math.ceil(samples / 2);
+  for (let first = 0; first < n; first += samples) {
+    const count = Math.min(samples, n - first);
+    const bound = new Map<Tensor, { binding: GPUBufferBinding; offset: number }>();
+    for (const t of launch.bindings) {
+      const [lo, hi] = slabSpan(t, first, count);
+      const window = bindElements(engine, t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], lo, hi);
+      bound.set(t, { binding: window.binding, offset: t.offset + first * t.strides[0] - window.base });
+    }
+    engine.dispatch(
+      launch.kernel,
+      launch.bindings.map((t) => bound.get(t)!.binding),
+      words(count, (t) => bound.get(t)?.offset ?? 0),
+      grid(count),
+    );
+  }
 }
 
 /** Throws unless `x` is a float32 or float16 NCHW tensor, naming the op. */

@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, memoryStats } from '../../engine/engine.js';
 import { tidy } from '../../scope.js';
 import type { Tensor } from '../../tensor.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { permute } from '../views.js';
 import { adaptiveAvgPool2d } from './adaptive-avg-pool2d.js';
 import { avgPool2d } from './avg-pool2d.js';
@@ -237,4 +238,60 @@ describe('pooling golden values from PyTorch', () => {
       expect(errors.filter((e) => e !== null)).toEqual([]);
     });
   }
+});
+
+describe('pooling over tensors larger than a storage binding', () => {
+  afterEach(() => limitBindingBytes(null));
+  // A 1 KiB binding budget holds ~190 floats: these [5, 2, 6, 8] inputs (96 floats a sample) run as slabs of one
+  // sample, each bound as a window that starts on the offset alignment, forward and backward.
+  const shape = [5, 2, 6, 8];
+  it('maxPool2d, its indices, and its gradient', async () => {
+    limitBindingBytes(1024);
+    await checkOp({
+      label: 'maxPool2d in slabs',
+      inputs: [distinct(shape, 5)],
+      gpu: ([x]) => maxPool2d(x, 3, 2, 1),
+      cpu: ([x]) => maxPool2dCpu(x, [3, 3], [2, 2], [1, 1]).output,
+      eps: 1e-4,
+      backward: GRAD,
+    });
+    const x = distinct(shape, 6);
+    const { indices } = maxPool2dWithIndices(tensor(Float32Array.from(x.data), shape), 2);
+    expect(Array.from(await indices.toArray())).toEqual(maxPool2dCpu(x, [2, 2], [2, 2], [0, 0]).indices);
+    indices.dispose();
+  });
+
+  it('avgPool2d on a permuted input', async () => {
+    limitBindingBytes(1024);
+    await checkOp({
+      label: 'avgPool2d in slabs',
+      inputs: [randomCpu([5, 6, 8, 2], 7)],
+      gpu: ([x]) => avgPool2d(permute(x, [0, 3, 1, 2]), 3, 2, 1),
+      cpu: ([x]) => avgPool2dCpu(nhwcToNchw(x), [3, 3], [2, 2], [1, 1], true),
+      backward: GRAD,
+    });
+  });
+
+  it('adaptiveAvgPool2d, global and to a size', async () => {
+    limitBindingBytes(1024);
+    for (const size of [
+      [1, 1],
+      [4, 3],
+    ] as P2[]) {
+      await checkOp({
+        label: `adaptiveAvgPool2d ${size} in slabs`,
+        inputs: [randomCpu(shape, 8)],
+        gpu: ([x]) => adaptiveAvgPool2d(x, size),
+        cpu: ([x]) => adaptiveAvgPool2dCpu(x, size),
+        backward: GRAD,
+      });
+    }
+  });
+
+  it('refuses, naming the kernel and the limit, one sample larger than a binding', () => {
+    limitBindingBytes(1024);
+    const x = tensor(new Float32Array(2 * 4 * 8 * 8), [2, 4, 8, 8]);
+    expect(() => avgPool2d(x, 2)).toThrow(/avg_pool2d: one sample .*maxStorageBufferBindingSize/);
+    x.dispose();
+  });
 });

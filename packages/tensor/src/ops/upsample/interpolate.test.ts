@@ -1,9 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, memoryStats } from '../../engine/engine.js';
 import { tidy } from '../../scope.js';
 import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { permute } from '../views.js';
 import { interpolateCpu } from './interpolate.cpu.js';
 import { type InterpolateOptions, interpolate } from './interpolate.js';
@@ -112,6 +113,29 @@ describe('interpolate golden values from PyTorch', () => {
       x.dispose();
       y.dispose();
       expect(errors.filter((e) => e !== null)).toEqual([]);
+    });
+  }
+});
+
+describe('interpolate over outputs larger than a storage binding', () => {
+  afterEach(() => limitBindingBytes(null));
+  // With a 1 KiB binding budget one output sample (at most 128 floats) fits, the batch of 5 does not: the
+  // decoder of a B4-UNet at 8 × 512² is in this situation on devices with 128 MiB bindings.
+  const cases: InterpolateOptions[] = [
+    { scaleFactor: 2, mode: 'nearest' },
+    { scaleFactor: 2, mode: 'bilinear' },
+    { size: [5, 7], mode: 'bilinear', alignCorners: true },
+  ];
+  for (const options of cases) {
+    it(JSON.stringify(options), async () => {
+      limitBindingBytes(1024);
+      await checkOp({
+        label: 'interpolate in slabs',
+        inputs: [randomCpu([5, 2, 4, 4], 10)],
+        gpu: ([x]) => interpolate(x, options),
+        cpu: ([x]) => interpolateCpu(x, options),
+        backward: GRAD,
+      });
     });
   }
 });

@@ -1,14 +1,13 @@
-import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import {
   checkNchw,
+  dispatchNchw,
   elementType,
   elementWgsl,
   inputPixelWgsl,
   NCHW_PARAMS,
   NCHW_WGSL,
-  nchwWords,
   outputPixelWgsl,
   perElement,
 } from '../pool/nchw.js';
@@ -84,7 +83,7 @@ ${outputPixelWgsl(WG)}
   let stepH = uf(${P + 2}u);
   let stepW = uf(${P + 3}u);
   if (!bilinear()) {
-    out[i] = E(f32(x[xAt(plane, nearestSrc(oh, stepH, H_()), nearestSrc(ow, stepW, W_()))]));
+    out[outAt(i)] = E(f32(x[xAt(plane, nearestSrc(oh, stepH, H_()), nearestSrc(ow, stepW, W_()))]));
     return;
   }
   let sh = srcCoord(oh, stepH);
@@ -97,7 +96,7 @@ ${outputPixelWgsl(WG)}
   let lw = sw - f32(w0);
   let top = (1.0 - lw) * f32(x[xAt(plane, h0, w0)]) + lw * f32(x[xAt(plane, h0, w1)]);
   let bottom = (1.0 - lw) * f32(x[xAt(plane, h1, w0)]) + lw * f32(x[xAt(plane, h1, w1)]);
-  out[i] = E((1.0 - lh) * top + lh * bottom);
+  out[outAt(i)] = E((1.0 - lh) * top + lh * bottom);
 }`,
   }),
 );
@@ -129,7 +128,7 @@ ${inputPixelWgsl(WG)}
     }
     total += wh * row;
   }
-  gx[i] = E(total);
+  gx[outAt(i)] = E(total);
 }`,
   }),
 );
@@ -186,28 +185,31 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
     { f: steps[1] },
   ];
   const out = Tensor.empty([n, c, ...outHW], x.dtype);
-  const engine = getEngine();
-  const count = out.numel();
-  if (count > 0) {
-    engine.dispatch(
-      FORWARD(elementType(x)),
-      [x.storage.buffer, out.storage.buffer],
-      [...nchwWords(count, x, x, outHW, null), ...params],
-      engine.grid(count, WG),
-    );
-  }
+  dispatchNchw({
+    kernel: FORWARD(elementType(x)),
+    bindings: [x, out],
+    inputShape: x.shape,
+    outHW,
+    x,
+    out,
+    threadsPerSample: c * outHW[0] * outHW[1],
+    workgroup: WG,
+    params,
+  });
   const inputShape = x.shape;
   return recordOp('interpolate', out, [x], (g) => {
     const gx = Tensor.empty(inputShape, g.dtype);
-    const total = gx.numel();
-    if (total > 0) {
-      engine.dispatch(
-        BACKWARD(elementType(g)),
-        [g.storage.buffer, gx.storage.buffer],
-        [...nchwWords(total, { shape: inputShape }, null, outHW, g), ...params],
-        engine.grid(total, WG),
-      );
-    }
+    dispatchNchw({
+      kernel: BACKWARD(elementType(g)),
+      bindings: [g, gx],
+      inputShape,
+      outHW,
+      g,
+      out: gx,
+      threadsPerSample: c * h * w,
+      workgroup: WG,
+      params,
+    });
     return [gx];
   });
 }
