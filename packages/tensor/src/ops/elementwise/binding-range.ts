@@ -52,3 +52,19 @@ export function bindingBudget(engine: Engine): number {
 export function fitsWhole(engine: Engine, buffer: GPUBuffer): boolean {
   return buffer.size <= bindingBudget(engine);
 }
+
+/** First and last element a view touches (strides may be negative, e.g. after a flip). */
+export function viewSpan(
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): [number, number] {
+  let first = offset;
+  let last = offset;
+  shape.forEach((d, i) => {
+    const reach = (d - 1) * strides[i];
+    if (reach < 0) first += reach;
+    else last += reach;
+  });
+  return [first, last];
+}

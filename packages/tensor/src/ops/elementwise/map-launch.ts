@@ -1,7 +1,14 @@
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { numel } from '../../shape.js';
-import { bindElements, bindingBudget, boundBytes, fitsWhole, type RangeBinding } from './binding-range.js';
+import {
+  bindElements,
+  bindingBudget,
+  boundBytes,
+  fitsWhole,
+  type RangeBinding,
+  viewSpan,
+} from './binding-range.js';
 import { MAP_WORKGROUP, MAX_RANK } from './map-kernel.js';
 
 /** One tensor as an elementwise kernel sees it: strides already broadcast to the output's shape. */
@@ -60,16 +67,7 @@ export function launchMap(launch: MapLaunch): void {
   // Kernels bind the operands first and the output last.
   const order = [...groups.keys()].slice(1).concat(0);
 
-  const span = (chunk: Chunk, k: number): [number, number] => {
-    let lo = chunk.offsets[k];
-    let hi = chunk.offsets[k];
-    chunk.shape.forEach((s, d) => {
-      const reach = (s - 1) * strides[k][d];
-      if (reach < 0) lo += reach;
-      else hi += reach;
-    });
-    return [lo, hi];
-  };
+  const span = (chunk: Chunk, k: number) => viewSpan(chunk.shape, strides[k], chunk.offsets[k]);
   const groupSpan = (chunk: Chunk, group: number[]): [number, number] => {
     const spans = group.map((k) => span(chunk, k));
     return [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))];

@@ -3,7 +3,13 @@ import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { formatShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import { bindElements, bindingBudget, boundBytes, fitsWhole } from '../elementwise/binding-range.js';
+import {
+  bindElements,
+  bindingBudget,
+  boundBytes,
+  fitsWhole,
+  viewSpan,
+} from '../elementwise/binding-range.js';
 
 /** The storage element of a per-pixel kernel's tensors; the kernels compute in f32 whichever it is. */
 export type ElementType = 'f32' | 'f16';
@@ -94,18 +100,6 @@ export interface NchwLaunch {
   params?: readonly UniformValue[];
 }
 
-/** First and last element of a view (strides may be negative, e.g. after a flip). */
-function span(shape: readonly number[], strides: readonly number[], offset: number): [number, number] {
-  let first = offset;
-  let last = offset;
-  shape.forEach((d, i) => {
-    const reach = (d - 1) * strides[i];
-    if (reach < 0) first += reach;
-    else last += reach;
-  });
-  return [first, last];
-}
-
 /**
  * Dispatches a pooling or upsampling kernel over the batch. Samples are independent, so tensors larger than a
  * storage binding (a B4-UNet decoder at 8 × 512² upsamples into 268 MB) run as slabs of samples, each tensor bound
@@ -144,7 +138,7 @@ export function dispatchNchw(launch: NchwLaunch): void {
     return;
   }
   const slabSpan = (t: Tensor, first: number, samples: number) =>
-    span([samples, ...t.shape.slice(1)], t.strides, t.offset + first * t.strides[0]);
+    viewSpan([samples, ...t.shape.slice(1)], t.strides, t.offset + first * t.strides[0]);
   const fits = (samples: number) =>
     launch.bindings.every((t) => {
       const [lo, hi] = slabSpan(t, 0, samples);

@@ -3,7 +3,7 @@ import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { numel, type Shape } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { bindElements, bindingBudget, fitsWhole } from '../elementwise/binding-range.js';
+import { bindElements, bindingBudget, fitsWhole, viewSpan } from '../elementwise/binding-range.js';
 import {
   type Accumulator,
   buildReduceKernel,
@@ -145,24 +145,12 @@ interface Context {
   acc: Accumulator;
 }
 
-/** First and last element a view touches (strides may be negative, e.g. after a flip). */
-function spanOf(t: Tensor): [number, number] {
-  let first = t.offset;
-  let last = t.offset;
-  t.shape.forEach((d, i) => {
-    const reach = (d - 1) * t.strides[i];
-    if (reach < 0) first += reach;
-    else last += reach;
-  });
-  return [first, last];
-}
-
 function whole(t: Tensor): Bound {
   return { view: t, binding: t.storage.buffer, offset: t.offset };
 }
 
 function windowed(t: Tensor): Bound {
-  const [first, last] = spanOf(t);
+  const [first, last] = viewSpan(t.shape, t.strides, t.offset);
   const w = bindElements(getEngine(), t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], first, last);
   return { view: t, binding: w.binding, offset: t.offset - w.base };
 }

@@ -3,7 +3,13 @@ import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL, type UniformValue } from '../../engine/kernel.js';
 import { normalizeDim, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { bindElements, bindingBudget, boundBytes, fitsWhole } from '../elementwise/binding-range.js';
+import {
+  bindElements,
+  bindingBudget,
+  boundBytes,
+  fitsWhole,
+  viewSpan,
+} from '../elementwise/binding-range.js';
 import { MAX_RANK } from '../elementwise/map-kernel.js';
 
 /**
@@ -140,18 +146,6 @@ interface RowOperand {
   strides: readonly number[];
 }
 
-/** First and last element a view of `shape` at `offset` touches (strides may be negative, e.g. after a flip). */
-function span(shape: readonly number[], strides: readonly number[], offset: number): [number, number] {
-  let first = offset;
-  let last = offset;
-  shape.forEach((d, i) => {
-    const reach = (d - 1) * strides[i];
-    if (reach < 0) first += reach;
-    else last += reach;
-  });
-  return [first, last];
-}
-
 /**
  * Runs a row kernel along `dim` over same-shaped `inputs` and returns a new contiguous tensor of that shape.
  * Short rows get a thread each; long rows a workgroup each, whose threads share the statistic. Tensors larger
@@ -219,7 +213,7 @@ export function runRows(
   const fits = (size: number) =>
     operands.every((t) => {
       const slab = shape.map((n, i) => (i === cut ? size : n));
-      const [first, last] = span(slab, stridesOf(t), t.offset);
+      const [first, last] = viewSpan(slab, stridesOf(t), t.offset);
       return boundBytes(engine, BYTES_PER_ELEMENT[t.dtype], first, last) <= budget;
     });
   if (cut < 0 || !fits(1)) {
@@ -239,7 +233,7 @@ export function runRows(
       operands.map((t) => {
         const strides = stridesOf(t);
         const offset = t.offset + start * strides[cut];
-        const [first, last] = span(slab, strides, offset);
+        const [first, last] = viewSpan(slab, strides, offset);
         const w = bindElements(engine, t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], first, last);
         return { binding: w.binding, offset: offset - w.base, strides };
       }),
