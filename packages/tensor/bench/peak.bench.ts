@@ -1,0 +1,138 @@
+// The adapter's arithmetic ceiling: `npx tsx --conditions @nephron/source packages/tensor/bench/peak.bench.ts
+// [--seconds S] [--lanes L] [--chains C]`. Every invocation runs a long loop of independent vec4 multiply-adds on
+// registers with no memory traffic but one store at the end, so the figure is what the compiler and the cores can
+// do at best; kernel rows in `nephron bench kernels` read as a fraction of it. GFLOP/s count 2 per multiply-add
+// per vec4 component, as the kernel benchmarks do.
+
+import type { Kernel } from '../src/engine/kernel.js';
+import { UNIFORMS_WGSL } from '../src/engine/kernel.js';
+import { getEngine, init, Tensor } from '../src/index.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const minSeconds = arg('--seconds', 2);
+
+/**
+ * `chains` independent accumulators hide the multiply-add latency (a CPU core needs about 8 in flight across its
+ * two FMA units); more than the registers hold would spill and measure memory instead.
+ */
+type Load = 'none' | 'lane' | 'uniform' | 'lane f32' | 'uniform f32' | 'workgroup' | 'uniform buffer';
+
+/**
+ * With `straight`, the iterations are unrolled into straight-line code (a compile-time count, no loop): llvmpipe
+ * then knows every lane is active, which is when it turns a load at a workgroup-uniform address into one scalar
+ * load instead of one load per lane.
+ */
+function peakKernel(lanes: number, chains: number, load: Load = 'none', straight = 0): Kernel {
+  const range = Array.from({ length: chains }, (_, i) => i);
+  // With a load, each iteration's multiplier comes from a buffer: at an address of each lane's own ('lane') or
+  // one address for the whole workgroup ('uniform'); the time over the load-free kernel is the load's cost.
+  const multiplier = {
+    none: 'a',
+    lane: 'src[(gid.x + i * 64u) & 4095u]',
+    uniform: 'src[(wid.x + i * 64u) & 4095u]',
+    'lane f32': 'vec4<f32>(src1[(gid.x + i * 64u) & 16383u])',
+    'uniform f32': 'vec4<f32>(src1[(wid.x + i * 64u) & 16383u])',
+    workgroup: `tile[(lid.x + i) & ${lanes - 1}u]`,
+    'uniform buffer': 'vec4<f32>(uf(1u + (i & 1u)))',
+  }[load];
+  const code = `${UNIFORMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> ${load.endsWith('f32') ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};
+var<workgroup> tile: array<vec4<f32>, ${lanes}>;
+
+@compute @workgroup_size(${lanes})
+fn main(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  tile[lid.x] = vec4<f32>(uf(1u));
+  workgroupBarrier();
+  // Operands come from the uniforms and the lane id so the compiler can fold nothing away.
+  let a = vec4<f32>(uf(1u), uf(2u), uf(1u), uf(2u)) + vec4<f32>(f32(gid.x) * 1e-9);
+  let b = vec4<f32>(uf(2u), uf(1u), uf(2u), uf(1u));
+${range.map((i) => `  var c${i} = vec4<f32>(f32(${i}) * 1e-3);`).join('\n')}
+  let iterations = ui(0u);
+  for (var i = 0u; i < iterations; i++) {
+    let m = ${multiplier};
+${range.map((i) => `    c${i} = fma(c${i}, m, b);`).join('\n')}
+  }
+  // One read of src keeps its binding in the load-free kernel too.
+  out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${load.endsWith('f32') ? 'vec4<f32>(src1[0])' : 'src[0]'};
+}`;
+  return { name: `peak_${lanes}x${chains}_${load}_${straight}`, code, bindings: ['read_write', 'read'] };
+}
+
+const fillKernel: Kernel = {
+  name: 'peak_fill',
+  code: `${UNIFORMS_WGSL}
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) { dst[gid.x] = vec4<f32>(uf(0u)); }`,
+  bindings: ['read_write'],
+};
+
+async function main(): Promise<void> {
+  const engine = await init();
+  const info = engine.gpu.info;
+  console.log(`adapter: ${info.vendor} ${info.device} ${info.description}`.trim());
+  const loopIterations = 4096;
+  const lanes = arg('--lanes', 64);
+  const configs: { chains: number; load: Load; straight?: number }[] = [
+    { chains: 8, load: 'none', straight: 256 },
+    { chains: 8, load: 'uniform f32', straight: 256 },
+    { chains: 8, load: 'lane f32', straight: 256 },
+    { chains: 8, load: 'uniform', straight: 256 },
+    { chains: 8, load: 'none' },
+    { chains: 8, load: 'lane' },
+    { chains: 8, load: 'uniform' },
+    { chains: 8, load: 'lane f32' },
+    { chains: 8, load: 'uniform f32' },
+    { chains: 8, load: 'workgroup' },
+    { chains: 8, load: 'uniform buffer' },
+    { chains: 8, load: 'none' },
+    { chains: 16, load: 'none' },
+  ];
+  // Multipliers near 1 keep every value finite over any number of iterations.
+  const src = Tensor.empty([4096 * 4]);
+  getEngine().dispatch(fillKernel, [src.storage.buffer], [{ f: 0.999999 }], [64]);
+  for (const { chains, load, straight = 0 } of configs) {
+    const kernel = peakKernel(lanes, chains, load, straight);
+    const iterations = straight > 0 ? straight : loopIterations;
+    // Enough workgroups to keep every core busy several times over.
+    const groups = straight > 0 ? 1024 : 64;
+    const out = Tensor.empty([groups * lanes * 4]);
+    // a ≈ 1, b ≈ 0: values stay finite over any number of iterations.
+    const uniforms = [loopIterations, { f: 0.999999 }, { f: 1e-7 }];
+    const run = () =>
+      getEngine().dispatch(kernel, [out.storage.buffer, src.storage.buffer], uniforms, [groups]);
+    run();
+    await engine.sync();
+    let runs = 0;
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    let elapsed = 0;
+    while (elapsed < minSeconds * 1000 || runs < 2) {
+      run();
+      await engine.sync();
+      runs++;
+      elapsed = performance.now() - start;
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    const flops = groups * lanes * iterations * chains * 4 * 2 * runs;
+    const wall = flops / (elapsed / 1000) / 1e9;
+    const perCpu = flops / ((cpu.user + cpu.system) / 1e6) / 1e9;
+    console.log(
+      `${lanes} lanes × ${chains} vec4 chains, load ${load}${straight > 0 ? `, ${straight} unrolled` : ', loop'}: ${wall.toFixed(1)} GFLOP/s (${perCpu.toFixed(1)} GFLOP per CPU-second)`,
+    );
+    out.dispose();
+  }
+  src.dispose();
+  engine.destroy();
+}
+
+await main();
