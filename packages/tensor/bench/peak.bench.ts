@@ -1,8 +1,10 @@
-// The adapter's arithmetic ceiling: `npx tsx --conditions @nephron/source packages/tensor/bench/peak.bench.ts
-// [--seconds S] [--lanes L] [--chains C]`. Every invocation runs a long loop of independent vec4 multiply-adds on
-// registers with no memory traffic but one store at the end, so the figure is what the compiler and the cores can
-// do at best; kernel rows in `nephron bench kernels` read as a fraction of it. GFLOP/s count 2 per multiply-add
-// per vec4 component, as the kernel benchmarks do.
+// The adapter's arithmetic ceiling and what a buffer read costs against it:
+// `npx tsx --conditions @nephron/source packages/tensor/bench/peak.bench.ts [--seconds S] [--lanes L]`.
+// Every invocation runs a long loop of independent vec4 multiply-adds on registers ('none': no memory traffic but
+// one store at the end), so that figure is what the compiler and the cores can do at best; kernel rows in
+// `nephron bench kernels` read as a fraction of it. The other rows add reads to every iteration; the time they
+// add over 'none' is the reads' cost. GFLOP/s count 2 per multiply-add per vec4 component, as the kernel
+// benchmarks do. Figures measured on llvmpipe are in docs/performance.md.
 
 import type { Kernel } from '../src/engine/kernel.js';
 import { UNIFORMS_WGSL } from '../src/engine/kernel.js';
@@ -15,16 +17,21 @@ const arg = (name: string, fallback: number) => {
 };
 const minSeconds = arg('--seconds', 2);
 
-/**
- * `chains` independent accumulators hide the multiply-add latency (a CPU core needs about 8 in flight across its
- * two FMA units); more than the registers hold would spill and measure memory instead.
- */
-type Load = 'none' | 'lane' | 'uniform' | 'lane f32' | 'uniform f32' | 'workgroup' | 'uniform buffer';
+/** Where each iteration's multiplier comes from. */
+type Load =
+  | 'none'
+  | 'lane'
+  | 'uniform'
+  | 'lane f32'
+  | 'uniform f32'
+  | 'workgroup'
+  | 'uniform buffer'
+  | 'one per chain'
+  | 'one, subgroup broadcast';
 
 /**
- * With `straight`, the iterations are unrolled into straight-line code (a compile-time count, no loop): llvmpipe
- * then knows every lane is active, which is when it turns a load at a workgroup-uniform address into one scalar
- * load instead of one load per lane.
+ * `chains` independent vec4 accumulators hide the multiply-add latency. With `straight`, the iterations are
+ * unrolled into straight-line code (a compile-time count, no loop), which shows what code size costs.
  */
 function peakKernel(lanes: number, chains: number, load: Load = 'none', straight = 0): Kernel {
   const range = Array.from({ length: chains }, (_, i) => i);
@@ -38,10 +45,23 @@ function peakKernel(lanes: number, chains: number, load: Load = 'none', straight
     'uniform f32': 'vec4<f32>(src1[(wid.x + i * 64u) & 16383u])',
     workgroup: `tile[(lid.x + i) & ${lanes - 1}u]`,
     'uniform buffer': 'vec4<f32>(uf(1u + (i & 1u)))',
+    'one per chain': 'a',
+    'one, subgroup broadcast': 'a',
   }[load];
-  const code = `${UNIFORMS_WGSL}
+  // The last two give each chain its own multiplier: a float32 load per chain, or one load per lane whose
+  // value lane c broadcasts to the subgroup for chain c (8 lanes per subgroup on llvmpipe's 256-bit build).
+  const perChain = (c: number) =>
+    load === 'one per chain'
+      ? `vec4<f32>(src1[(gid.x + i * 64u + ${c * 8}u) & 16383u])`
+      : load === 'one, subgroup broadcast'
+        ? `vec4<f32>(subgroupBroadcast(s, ${c % 8}u))`
+        : 'm';
+  const perIteration =
+    load === 'one, subgroup broadcast' ? '    let s = src1[(gid.x + i * 64u) & 16383u];\n' : '';
+  const f32Source = load.endsWith('f32') || load.startsWith('one');
+  const code = `${load === 'one, subgroup broadcast' ? 'enable subgroups;\n' : ''}${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> ${load.endsWith('f32') ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};
+@group(0) @binding(2) var<storage, read> ${f32Source ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};
 var<workgroup> tile: array<vec4<f32>, ${lanes}>;
 
 @compute @workgroup_size(${lanes})
@@ -62,7 +82,7 @@ ${range.map((i) => `  var c${i} = vec4<f32>(f32(${i}) * 1e-3);`).join('\n')}
 ${range.map((i) => `    c${i} = fma(c${i}, m, b);`).join('\n')}
   }
   // One read of src keeps its binding in the load-free kernel too.
-  out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${load.endsWith('f32') ? 'vec4<f32>(src1[0])' : 'src[0]'};
+  out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${f32Source ? 'vec4<f32>(src1[0])' : 'src[0]'};
 }`;
   return { name: `peak_${lanes}x${chains}_${load}_${straight}`, code, bindings: ['read_write', 'read'] };
 }
@@ -82,25 +102,26 @@ async function main(): Promise<void> {
   console.log(`adapter: ${info.vendor} ${info.device} ${info.description}`.trim());
   const loopIterations = 4096;
   const lanes = arg('--lanes', 64);
+  // 'none' first and last: the spread between the two is the machine's noise.
   const configs: { chains: number; load: Load; straight?: number }[] = [
-    { chains: 8, load: 'none', straight: 256 },
-    { chains: 8, load: 'uniform f32', straight: 256 },
-    { chains: 8, load: 'lane f32', straight: 256 },
-    { chains: 8, load: 'uniform', straight: 256 },
     { chains: 8, load: 'none' },
+    { chains: 16, load: 'none' },
+    { chains: 8, load: 'none', straight: 256 },
     { chains: 8, load: 'lane' },
     { chains: 8, load: 'uniform' },
     { chains: 8, load: 'lane f32' },
     { chains: 8, load: 'uniform f32' },
     { chains: 8, load: 'workgroup' },
     { chains: 8, load: 'uniform buffer' },
+    { chains: 8, load: 'one per chain' },
+    { chains: 8, load: 'one, subgroup broadcast' },
     { chains: 8, load: 'none' },
-    { chains: 16, load: 'none' },
   ];
   // Multipliers near 1 keep every value finite over any number of iterations.
   const src = Tensor.empty([4096 * 4]);
   getEngine().dispatch(fillKernel, [src.storage.buffer], [{ f: 0.999999 }], [64]);
   for (const { chains, load, straight = 0 } of configs) {
+    if (load === 'one, subgroup broadcast' && !engine.device.features.has('subgroups')) continue;
     const kernel = peakKernel(lanes, chains, load, straight);
     const iterations = straight > 0 ? straight : loopIterations;
     // Enough workgroups to keep every core busy several times over.

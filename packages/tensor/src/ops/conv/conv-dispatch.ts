@@ -4,16 +4,13 @@ import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { bindingLimit } from './batch-chunks.js';
-import { blockGrid, blockKey, buildBlockKernel } from './block-kernel.js';
 import {
-  chooseBlockTile,
   chooseDirectTile,
   chooseGradWeightTile,
   chooseTile,
   conv2dTuning,
   directCandidates,
   tiledCandidates,
-  useBlock,
   useDirect,
 } from './conv-tuning.js';
 import { conv2dForward } from './conv2d.js';
@@ -138,30 +135,6 @@ export function runGemm(
   u[U.m] = dims.m;
   u[U.n] = dims.n;
   u[U.k] = dims.k;
-  if (mode === 'forward' && useBlock()) {
-    const t = chooseBlockTile(g.kh, g.kw);
-    const shape = {
-      kh: g.kh,
-      kw: g.kw,
-      stride: [g.strideH, g.strideW] as [number, number],
-      dilation: [g.dilationH, g.dilationW] as [number, number],
-      hasBias,
-    };
-    const kernel = cached(`block:${blockKey(t, shape)}`, () => buildBlockKernel(t, shape));
-    const [down, across] = blockGrid(t, g.oh, g.ow);
-    const blocks = g.batch * down * across;
-    u[U.n] = blocks;
-    const groupsX = Math.ceil(blocks / t.wx);
-    for (let base = 0; base < groupsX; base += max) {
-      u[U.nTileBase] = base;
-      engine.dispatch(kernel, buffers, u, [
-        Math.min(max, groupsX - base),
-        Math.ceil(dims.m / t.channels),
-        dims.z,
-      ]);
-    }
-    return;
-  }
   if (mode !== 'gradWeight' && useDirect()) {
     const t =
       conv2dTuning.directOverride ??

@@ -1,5 +1,4 @@
 import { getEngine } from '../../engine/engine.js';
-import type { BlockTile } from './block-kernel.js';
 import type { DirectTile } from './direct-kernel.js';
 import { type GemmTile, tileKey } from './gemm-kernel.js';
 
@@ -20,20 +19,12 @@ export const conv2dTuning: {
   maxBindingBytes: number | null;
   /** Runs eligible 1×1 weight gradients as batched matmuls (pointwise.ts); off, they take the implicit GEMM. */
   pointwise: boolean;
-  /** Runs 1×1 forwards through the matmul's uniform-rows kernel where it applies (pointwise.ts, llvmpipe only). */
-  pointwiseForward: boolean;
   /** The depthwise row kernels (depthwise-rows.ts): 'auto' runs them on llvmpipe only, see `useDepthwiseRows`. */
   depthwiseRows: 'auto' | boolean;
-  /** The forward block kernel (block-kernel.ts): 'auto' runs it on llvmpipe only, see `useBlock`. */
-  block: 'auto' | boolean;
-  blockOverride: BlockTile | null;
 } = {
-  block: false,
-  blockOverride: null,
   depthwiseRows: 'auto',
   maxBindingBytes: null,
   pointwise: true,
-  pointwiseForward: false,
   tileOverride: null,
   directOverride: null,
   strategy: 'auto',
@@ -57,28 +48,8 @@ export function chooseTile(m: number): GemmTile {
  */
 export function useDepthwiseRows(): boolean {
   if (conv2dTuning.depthwiseRows !== 'auto') return conv2dTuning.depthwiseRows;
-  return isLlvmpipe();
-}
-
-function isLlvmpipe(): boolean {
   const { architecture, device, description } = getEngine().gpu.info;
   return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
-}
-
-/**
- * The block kernel was written for llvmpipe's cost of buffer reads and measured only there; SwiftShader and real
- * GPUs keep the direct and tiled kernels.
- */
-export function useBlock(): boolean {
-  if (conv2dTuning.block !== 'auto') return conv2dTuning.block;
-  return isLlvmpipe();
-}
-
-/** The forward block per lane: channels × rows × cols, from bench/forward-variants.bench.ts. */
-export function chooseBlockTile(kh: number, kw: number): BlockTile {
-  if (conv2dTuning.blockOverride) return conv2dTuning.blockOverride;
-  if (kh === 1 && kw === 1) return { wx: 32, channels: 12, rows: 1, cols: 16 };
-  return { wx: 32, channels: 8, rows: 2, cols: 8 };
 }
 
 /**

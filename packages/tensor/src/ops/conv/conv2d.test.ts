@@ -228,38 +228,6 @@ describe.each(['direct', 'tiled'] as const)(
   },
 );
 
-// The llvmpipe block kernel, forced on with blocks that leave partial blocks and channel groups at every edge.
-describe.each([
-  { wx: 8, channels: 3, rows: 2, cols: 3 },
-  { wx: 32, channels: 8, rows: 2, cols: 8 },
-])('conv2d forward with the block kernel %o', (tile) => {
-  beforeAll(() => {
-    conv2dTuning.block = true;
-    conv2dTuning.blockOverride = tile;
-  });
-  afterAll(() => {
-    conv2dTuning.block = 'auto';
-    conv2dTuning.blockOverride = null;
-  });
-  // Finite differences on the small shapes; the larger ones (several blocks and channel groups) forward only.
-  const small = new Set(CASES);
-  for (const c of [...CASES, ...LARGE].filter((c) => (c.options.groups ?? 1) < c.x[1])) {
-    it(c.name, async () => {
-      const inputs = [randomCpu(c.x, 21), randomCpu(c.w, 22)];
-      if (c.bias) inputs.push(randomCpu([c.w[0]], 23));
-      await checkOp({
-        label: c.name,
-        inputs,
-        wrt: small.has(c) ? undefined : [],
-        gpu: ([x, w, b]) => conv2d(x, w, b ?? null, c.options),
-        cpu: ([x, w, b]) => conv2dCpu(x, w, b ?? null, c.options),
-        forward: { rtol: 1e-4, atol: 2e-5 },
-        backward: { rtol: 1e-4, atol: 1e-4 },
-      });
-    });
-  }
-});
-
 describe('conv2d splits the batch when operands exceed a storage binding', () => {
   // A 4 KiB binding limit makes these tiny tensors "too large", so every pass runs in windows of a few images
   // bound at offsets that are not multiples of the binding alignment.

@@ -3,8 +3,8 @@ import { recordOp, Tensor } from '../../tensor.js';
 import { autocastCall } from '../precision/autocast.js';
 import { commonFloatDtype, viaFloat32 } from '../precision/via-float32.js';
 import { checkBindable, forEachBatchChunk } from './batch-chunks.js';
-import { cached, depthwiseShape, dwKey, pointwiseFits, runGemm, uniforms } from './conv-dispatch.js';
-import { conv2dTuning, useDepthwiseRows } from './conv-tuning.js';
+import { cached, depthwiseShape, dwKey, runGemm, uniforms } from './conv-dispatch.js';
+import { useDepthwiseRows } from './conv-tuning.js';
 import { conv2dGradBias, conv2dGradInput, conv2dGradWeight } from './conv2d-backward.js';
 import {
   DEPTHWISE_FWD_COLS,
@@ -14,15 +14,11 @@ import {
 } from './depthwise-kernel.js';
 import { dispatchDepthwiseRows, rowsAligned } from './depthwise-rows.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
-import { pointwiseForward } from './pointwise.js';
 
 /** Runs the forward convolution on float32 operands with the kernel the tuning picks for this shape and adapter. */
 export function conv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const out = Tensor.empty([g.batch, g.cOut, g.oh, g.ow], 'float32');
   if (out.numel() === 0) return out;
-  if (pointwiseFits(g, [x, out]) && conv2dTuning.pointwiseForward && pointwiseForward(x, weight, bias, out)) {
-    return out;
-  }
   const depthwise = isDepthwise(g);
   forEachBatchChunk(
     g,

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../tensor.js';
-import { gemmInto, useUniformRows } from '../matmul/gemm.js';
+import { gemmInto } from '../matmul/gemm.js';
 import type { ConvGeometry } from './params.js';
 
 /**
@@ -27,28 +27,6 @@ export function isPointwise(g: ConvGeometry): boolean {
 /** Whether `t` (N×C×H×W) can be seen as N×C×(H·W) and is bound whole within `limit` bytes. */
 export function pixelsMerge(t: Tensor, limit: number): boolean {
   return t.strides[2] === t.shape[3] * t.strides[3] && t.storage.buffer.size <= limit;
-}
-
-/**
- * The forward 1×1 convolution as out[b] = W · x[b] over merged pixels, when gemmInto takes it with the
- * uniform-rows kernel (llvmpipe, 4-aligned pixel rows): W is read at workgroup-uniform addresses and each lane
- * owns four adjacent pixels, which measured faster there than the direct conv kernel. Returns false to let the
- * caller run the conv kernels.
- */
-export function pointwiseForward(x: Tensor, weight: Tensor, bias: Tensor | null, out: Tensor): boolean {
-  const [batch, cIn, h, w] = x.shape;
-  const cOut = weight.shape[0];
-  if (!useUniformRows() || (h * w) % 4 !== 0) return false;
-  const a = weight.asView([batch, cOut, cIn], [0, weight.strides[0], weight.strides[1]], weight.offset);
-  const b = x.asView([batch, cIn, h * w], [x.strides[0], x.strides[1], x.strides[3]], x.offset);
-  const o = out.asView([batch, cOut, h * w], [out.strides[0], out.strides[1], out.strides[3]], out.offset);
-  try {
-    return gemmInto(a, b, o, bias ?? undefined, undefined, 'row');
-  } finally {
-    a.dispose();
-    b.dispose();
-    o.dispose();
-  }
 }
 
 /**

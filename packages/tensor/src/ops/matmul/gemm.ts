@@ -12,12 +12,6 @@ import {
   tileShape,
   U,
 } from './matmul-kernel.js';
-import {
-  buildUniformRowsKernel,
-  type UniformRowsVariant,
-  uniformRowsColumns,
-  uniformRowsKey,
-} from './uniform-rows-kernel.js';
 
 interface TilingChoice {
   tiling: MatmulTiling;
@@ -117,34 +111,14 @@ export function setMatmulTiling(tiling: MatmulTiling | null): void {
 
 const kernels = new Map<string, Kernel>();
 
-function cachedKernel(key: string, build: () => Kernel): Kernel {
+function kernelFor(variant: MatmulVariant): Kernel {
+  const key = JSON.stringify(variant);
   let kernel = kernels.get(key);
   if (!kernel) {
-    kernel = build();
+    kernel = buildMatmulKernel(variant);
     kernels.set(key, kernel);
   }
   return kernel;
-}
-
-function kernelFor(variant: MatmulVariant): Kernel {
-  return cachedKernel(JSON.stringify(variant), () => buildMatmulKernel(variant));
-}
-
-/** How gemmInto picks between the register-tiled kernel and the uniform-rows kernel; tests and benchmarks set it. */
-export const matmulTuning: {
-  /** 'auto': on llvmpipe only, see {@link useUniformRows}. */
-  uniformRows: 'auto' | boolean;
-  uniformRowsTile: { rows: number; lanes: number };
-} = {
-  uniformRows: false,
-  uniformRowsTile: { rows: 8, lanes: 64 },
-};
-
-/** Whether float32 matmuls with vec4-aligned B and output run the uniform-rows kernel (uniform-rows-kernel.ts). */
-export function useUniformRows(): boolean {
-  if (matmulTuning.uniformRows !== 'auto') return matmulTuning.uniformRows;
-  const { architecture, device, description } = getEngine().gpu.info;
-  return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
 }
 
 interface BatchLayout {
@@ -194,8 +168,7 @@ function padFront(values: readonly number[], fill: number): number[] {
  * The raw kernel launch: out[..., M, N] = a[..., M, K] · b[..., K, N] (+ bias[N]). `a`, `b` and `out` must have
  * the same batch shape (broadcast operands come in as stride-0 views); any strides are fine for `a` and `b`,
  * and `out` must have unit column stride. Returns false when the batch dims cannot be folded to four, so the
- * caller can materialise its operands and retry, and when a bias per row (`biasAlong: 'row'`, bias[m]) is asked
- * of a shape only the register-tiled kernel takes.
+ * caller can materialise its operands and retry.
  */
 export function gemmInto(
   a: Tensor,
@@ -203,7 +176,6 @@ export function gemmInto(
   out: Tensor,
   bias?: Tensor,
   forcedTiling?: MatmulTiling,
-  biasAlong: 'column' | 'row' = 'column',
 ): boolean {
   const r = out.ndim;
   if (a.ndim !== r || b.ndim !== r || r < 2) {
@@ -235,34 +207,16 @@ export function gemmInto(
   const batches = numel(batch.shape);
   if (m === 0 || n === 0 || batches === 0) return true;
   const engine = getEngine();
+  const tiling = forcedTiling ?? tilingFor(m, n, k, batches, engine.gpu.info.isSoftware);
   const aligned = (offset: number, strides: readonly number[]) =>
     offset % 4 === 0 && strides.every((s) => s % 4 === 0);
   const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(a.offset, [a.strides[r - 2], ...batch.a]);
   const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(b.offset, [b.strides[r - 2], ...batch.b]);
-  const vecOut = n % 4 === 0 && aligned(out.offset, [out.strides[r - 2], ...batch.out]);
-  const rows = !forcedTiling && !half && vecB && vecOut && useUniformRows();
-  // Only the uniform-rows kernel adds a bias per row; without it, the caller adds its own.
-  if (bias && biasAlong === 'row' && !rows) return false;
+  const kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB, elem: half ? 'f16' : 'f32' });
+  const { bm, bn } = tileShape(tiling);
   const maxGroups = engine.device.limits.maxComputeWorkgroupsPerDimension;
-  let kernel: Kernel;
-  let gx: number;
-  let gy: number;
-  if (rows) {
-    const variant: UniformRowsVariant = {
-      ...matmulTuning.uniformRowsTile,
-      vecA,
-      bias: bias ? (biasAlong === 'row' ? 'row' : 'column') : 'none',
-    };
-    kernel = cachedKernel(`uniformRows:${uniformRowsKey(variant)}`, () => buildUniformRowsKernel(variant));
-    gx = Math.ceil(n / uniformRowsColumns(variant));
-    gy = Math.ceil(m / variant.rows);
-  } else {
-    const tiling = forcedTiling ?? tilingFor(m, n, k, batches, engine.gpu.info.isSoftware);
-    kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB, elem: half ? 'f16' : 'f32' });
-    const { bm, bn } = tileShape(tiling);
-    gx = Math.ceil(n / bn);
-    gy = Math.ceil(m / bm);
-  }
+  const gx = Math.ceil(n / bn);
+  const gy = Math.ceil(m / bm);
   if (gx > maxGroups || gy > maxGroups) {
     throw new RangeError(`matmul of ${formatShape(out.shape)} needs more workgroups than the device allows`);
   }
