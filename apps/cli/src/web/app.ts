@@ -4,6 +4,7 @@ import type { BrowserFiles } from '../host/browser-files.js';
 import { createBrowserHost } from '../host/browser-host.js';
 import { ExitCode } from '../host/host.js';
 import type { ConsoleView } from './console-view.js';
+import { deviceLossAdvice, outFolder } from './device-loss.js';
 import type { FilePanel } from './file-panel.js';
 
 /** One command line as it ran: what the page's tests compare with the Node host's output. */
@@ -75,6 +76,15 @@ export class NephronApp {
     await this.panel.refresh();
   }
 
+  /** A train run whose GPU device was lost gets the line that resumes it (see device-loss.ts). */
+  private async adviseAfterDeviceLoss(argv: readonly string[], stderr: string): Promise<void> {
+    const out = outFolder(argv);
+    const checkpoint =
+      out !== undefined && (await this.files.outputs.read(`${out}/last.safetensors`)) !== undefined;
+    const advice = deviceLossAdvice(argv, stderr, checkpoint);
+    if (advice) this.view.note(advice, 'error');
+  }
+
   private async execute(line: string): Promise<RunResult> {
     const record = this.view.start(line);
     const started = performance.now();
@@ -101,6 +111,7 @@ export class NephronApp {
     this.interruptHandlers.clear();
     const milliseconds = performance.now() - started;
     record.finish(code, milliseconds);
+    if (code === ExitCode.failure) await this.adviseAfterDeviceLoss(argv, record.stderr.text);
     await this.panel.refresh();
     const result = { line, argv, code, stdout: record.stdout.text, stderr: record.stderr.text, milliseconds };
     this.runs.push(result);

@@ -48,6 +48,10 @@ export function chooseTile(m: number): GemmTile {
  */
 export function useDepthwiseRows(): boolean {
   if (conv2dTuning.depthwiseRows !== 'auto') return conv2dTuning.depthwiseRows;
+  return isLlvmpipe();
+}
+
+function isLlvmpipe(): boolean {
   const { architecture, device, description } = getEngine().gpu.info;
   return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
 }
@@ -63,11 +67,17 @@ export function chooseDirectTile(): DirectTile {
 }
 
 /**
- * The weight gradient always runs tiled (its long k is split across workgroups). On CPU adapters fewer threads
- * with bigger register blocks measured about twice as fast (bench/conv.bench.ts --sweep).
+ * The weight gradient always runs tiled (its long k is split across workgroups). On llvmpipe fewer threads with
+ * bigger register blocks measured about twice as fast (bench/conv.bench.ts --sweep). SwiftShader (Chromium's CPU
+ * WebGPU) compiles this kernel's register blocks far worse: on this machine a 4×8 block took over 10 GB and
+ * minutes to compile and Chromium's GPU process died of it, losing the page's device mid-training; 4×4 took a
+ * minute, 2×2 a third of a second (Node on Chromium's libvk_swiftshader.so, 2026-11-27). There it gets 2×2.
  */
 export function chooseGradWeightTile(m: number): GemmTile {
-  if (conv2dTuning.tileOverride || !getEngine().gpu.info.isSoftware) return chooseTile(m);
+  if (conv2dTuning.tileOverride) return chooseTile(m);
+  const { isSoftware } = getEngine().gpu.info;
+  if (isSoftware && !isLlvmpipe()) return { wgX: 16, wgY: 16, tm: 2, tn: 2, tk: 16 };
+  if (!isSoftware) return chooseTile(m);
   return m <= 32 ? { wgX: 16, wgY: 8, tm: 4, tn: 8, tk: 16 } : { wgX: 8, wgY: 8, tm: 8, tn: 8, tk: 8 };
 }
 
