@@ -31,7 +31,8 @@ type Load =
 
 /**
  * `chains` independent vec4 accumulators hide the multiply-add latency. With `straight`, the iterations are
- * unrolled into straight-line code (a compile-time count, no loop), which shows what code size costs.
+ * unrolled into straight-line code (a compile-time count, no loop): what the same arithmetic costs without
+ * llvmpipe's per-iteration loop masking. (Straight-line variants with reads took over ten minutes to compile.)
  */
 function peakKernel(lanes: number, chains: number, load: Load = 'none', straight = 0): Kernel {
   const range = Array.from({ length: chains }, (_, i) => i);
@@ -59,6 +60,9 @@ function peakKernel(lanes: number, chains: number, load: Load = 'none', straight
   const perIteration =
     load === 'one, subgroup broadcast' ? '    let s = src1[(gid.x + i * 64u) & 16383u];\n' : '';
   const f32Source = load.endsWith('f32') || load.startsWith('one');
+  const body = `    let m = ${multiplier};
+${perIteration}${range.map((c) => `    c${c} = fma(c${c}, ${perChain(c)}, b);`).join('\n')}
+`;
   const code = `${load === 'one, subgroup broadcast' ? 'enable subgroups;\n' : ''}${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> ${f32Source ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};
@@ -76,11 +80,11 @@ fn main(
   let a = vec4<f32>(uf(1u), uf(2u), uf(1u), uf(2u)) + vec4<f32>(f32(gid.x) * 1e-9);
   let b = vec4<f32>(uf(2u), uf(1u), uf(2u), uf(1u));
 ${range.map((i) => `  var c${i} = vec4<f32>(f32(${i}) * 1e-3);`).join('\n')}
-  let iterations = ui(0u);
-  for (var i = 0u; i < iterations; i++) {
-    let m = ${multiplier};
-${range.map((i) => `    c${i} = fma(c${i}, m, b);`).join('\n')}
-  }
+${
+  straight > 0
+    ? Array.from({ length: straight }, (_, it) => `  {\n    let i = ${it}u;\n${body}  }`).join('\n')
+    : `  let iterations = ui(0u);\n  for (var i = 0u; i < iterations; i++) {\n${body}  }`
+}
   // One read of src keeps its binding in the load-free kernel too.
   out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${f32Source ? 'vec4<f32>(src1[0])' : 'src[0]'};
 }`;
