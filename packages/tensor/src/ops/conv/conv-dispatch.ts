@@ -12,6 +12,7 @@ import {
   directCandidates,
   tiledCandidates,
   useDirect,
+  useSubgroupWeights,
 } from './conv-tuning.js';
 import { conv2dForward } from './conv2d.js';
 import { conv2dGradInput } from './conv2d-backward.js';
@@ -144,8 +145,11 @@ export function runGemm(
         }),
         chooseDirectTile(),
       );
-    const kernel = cached(`direct:${mode}:${g.kh}x${g.kw}:${directKey(t)}:${hasBias}`, () =>
-      buildDirectKernel(mode, t, g.kh, g.kw, hasBias),
+    // One lane per shared channel: llvmpipe's subgroups have at least 8 lanes. Measured on 3×3 and 1×1 only; a
+    // 5×5 direct kernel already takes about a minute to compile on a busy llvmpipe, and broadcasting made it longer.
+    const sgw = useSubgroupWeights() && t.tm <= 8 && t.wx % 8 === 0 && g.kh * g.kw <= 9;
+    const kernel = cached(`direct:${mode}:${g.kh}x${g.kw}:${directKey(t)}:${hasBias}:${sgw}`, () =>
+      buildDirectKernel(mode, t, g.kh, g.kw, hasBias, sgw),
     );
     const nTiles = Math.ceil(dims.n / (t.wx * t.tn));
     for (let base = 0; base < nTiles; base += max) {

@@ -21,7 +21,10 @@ export const conv2dTuning: {
   pointwise: boolean;
   /** The depthwise row kernels (depthwise-rows.ts): 'auto' runs them on llvmpipe only, see `useDepthwiseRows`. */
   depthwiseRows: 'auto' | boolean;
+  /** Direct kernels broadcast weights over the subgroup: 'auto' on llvmpipe only, see `useSubgroupWeights`. */
+  subgroupWeights: 'auto' | boolean;
 } = {
+  subgroupWeights: 'auto',
   depthwiseRows: 'auto',
   maxBindingBytes: null,
   pointwise: true,
@@ -79,6 +82,18 @@ export function chooseGradWeightTile(m: number): GemmTile {
   if (isSoftware && !isLlvmpipe()) return { wgX: 16, wgY: 16, tm: 2, tn: 2, tk: 16 };
   if (!isSoftware) return chooseTile(m);
   return m <= 32 ? { wgX: 16, wgY: 8, tm: 4, tn: 8, tk: 16 } : { wgX: 8, wgY: 8, tm: 8, tn: 8, tk: 8 };
+}
+
+/**
+ * Whether the direct kernels read each weight once per subgroup and broadcast it (direct-kernel.ts). Measured on
+ * llvmpipe only, whose subgroups are its 8 (or 16) SIMD lanes, as wide as the 8 channels a workgroup shares; a
+ * device without the `subgroups` feature never takes it, and forcing it on needs subgroups of at least `tm` lanes.
+ */
+export function useSubgroupWeights(): boolean {
+  if (!getEngine().device.features.has('subgroups')) return false;
+  if (conv2dTuning.subgroupWeights !== 'auto') return conv2dTuning.subgroupWeights;
+  const { architecture, device, description } = getEngine().gpu.info;
+  return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
 }
 
 export function useDirect(): boolean {

@@ -179,15 +179,23 @@ async function read(t: Tensor | null): Promise<Float32Array> {
   return (await t.toArray()) as Float32Array;
 }
 
-// Both GEMM strategies run everywhere: 'direct' is what CPU adapters use, 'tiled' what GPUs use.
-describe.each(['direct', 'tiled'] as const)(
-  'conv2d (%s) on larger shapes against exact float64 gradients',
-  (strategy) => {
+// Both GEMM strategies run everywhere: 'direct' is what CPU adapters use, 'tiled' what GPUs use. The direct
+// kernels run with weights broadcast over the subgroup where the device has subgroups (llvmpipe's default), and
+// with a read per lane.
+describe.each([
+  { strategy: 'direct', subgroupWeights: 'auto' },
+  { strategy: 'direct', subgroupWeights: false },
+  { strategy: 'tiled', subgroupWeights: 'auto' },
+] as const)(
+  'conv2d ($strategy, subgroup weights $subgroupWeights) on larger shapes against exact float64 gradients',
+  ({ strategy, subgroupWeights }) => {
     beforeAll(() => {
       conv2dTuning.strategy = strategy;
+      conv2dTuning.subgroupWeights = subgroupWeights;
     });
     afterAll(() => {
       conv2dTuning.strategy = 'auto';
+      conv2dTuning.subgroupWeights = 'auto';
     });
     for (const c of LARGE) {
       it(c.name, async () => {

@@ -35,6 +35,12 @@ export function buildDirectKernel(
   kh: number,
   kw: number,
   hasBias: boolean,
+  /**
+   * Read each channel's weight in one lane and broadcast it to the subgroup (needs the `subgroups` feature and
+   * subgroups of at least `tm` lanes). On llvmpipe every read inside a loop is done lane by lane, so `tm` reads
+   * of the same weight cost `tm` times one; a broadcast is a register move there (bench/peak.bench.ts).
+   */
+  subgroupWeights = false,
 ): Kernel {
   const fwd = mode === 'forward';
   const bias = hasBias && fwd;
@@ -87,15 +93,20 @@ ${origin}
         const loads = range(t.tn)
           .map((j) => `        let v${j} = select(0.0, src[at${j} + c * LOOP_S], in${j});`)
           .join('\n');
-        const weights = range(t.tm)
-          .map((i) => `        let w${i} = weight[wTap + ${i}u * W_OWN + c * W_LOOP];`)
-          .join('\n');
+        const weights = subgroupWeights
+          ? `        let wl = weight[wTap + min(sid, ${t.tm - 1}u) * W_OWN + c * W_LOOP];
+${range(t.tm)
+  .map((i) => `        let w${i} = subgroupBroadcast(wl, ${i}u);`)
+  .join('\n')}`
+          : range(t.tm)
+              .map((i) => `        let w${i} = weight[wTap + ${i}u * W_OWN + c * W_LOOP];`)
+              .join('\n');
         const fmas = range(t.tm)
           .flatMap((i) => range(t.tn).map((j) => `        c${i}_${j} = fma(w${i}, v${j}, c${i}_${j});`))
           .join('\n');
         return `  {
 ${where}
-    if (${anyIn}) {
+    if (${subgroupWeights ? 'true' : anyIn}) {
       let wTap = wBase + ${ky}u * ui(${U.aStrides + 2}u) + ${kx}u * ui(${U.aStrides + 3}u);
       for (var c = 0u; c < LOOP_C; c++) {
 ${loads}
@@ -123,14 +134,17 @@ ${fmas}
       return `  if (m0 + ${i}u < M) {\n${lines}\n  }`;
     })
     .join('\n');
-  const code = `${UNIFORMS_WGSL}
+  const code = `${subgroupWeights ? 'enable subgroups;\n' : ''}${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
 ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${t.wx})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,${subgroupWeights ? '\n  @builtin(subgroup_invocation_id) sid: u32,' : ''}
+) {
   let lane = lid.x;
   let g = wid.z;
   let M = ui(${U.m}u);
@@ -160,7 +174,7 @@ ${taps}
 ${stores}
 }`;
   return {
-    name: `conv2d_direct_${mode}_${kh}x${kw}_${directKey(t)}`,
+    name: `conv2d_direct_${mode}_${kh}x${kw}_${directKey(t)}${subgroupWeights ? '_sgw' : ''}`,
     code,
     bindings: bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'],
   };
