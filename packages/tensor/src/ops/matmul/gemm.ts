@@ -104,6 +104,20 @@ function tilingFor(m: number, n: number, k: number, batches: number, software: b
 
 let tilingOverride: MatmulTiling | null = null;
 
+/** Subgroup reads of A (matmul-kernel.ts): 'auto' on llvmpipe's 256-bit build only, see {@link useSubgroupA}. */
+export const matmulTuning: { subgroupA: 'auto' | boolean } = { subgroupA: 'auto' };
+
+/**
+ * The subgroup read of A assumes subgroups of exactly 8 consecutive threads, which llvmpipe's 256-bit build has
+ * (its SIMD width) and which was measured there; other devices keep one read per thread.
+ */
+export function useSubgroupA(): boolean {
+  if (!getEngine().device.features.has('subgroups')) return false;
+  if (matmulTuning.subgroupA !== 'auto') return matmulTuning.subgroupA;
+  const { device, description } = getEngine().gpu.info;
+  return /llvmpipe/i.test(`${device} ${description}`) && /256-bits/.test(device);
+}
+
 /** Forces a tiling (for benchmarks and tuning); null restores the default. */
 export function setMatmulTiling(tiling: MatmulTiling | null): void {
   tilingOverride = tiling;
@@ -212,7 +226,15 @@ export function gemmInto(
     offset % 4 === 0 && strides.every((s) => s % 4 === 0);
   const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(a.offset, [a.strides[r - 2], ...batch.a]);
   const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(b.offset, [b.strides[r - 2], ...batch.b]);
-  const kernel = kernelFor({ tiling, bias: bias !== undefined, vecA, vecB, elem: half ? 'f16' : 'f32' });
+  const subgroupA = tiling.wx === 8 && tiling.tm % 8 === 0 && useSubgroupA();
+  const kernel = kernelFor({
+    tiling,
+    bias: bias !== undefined,
+    vecA,
+    vecB,
+    elem: half ? 'f16' : 'f32',
+    ...(subgroupA ? { subgroupA } : {}),
+  });
   const { bm, bn } = tileShape(tiling);
   const maxGroups = engine.device.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.ceil(n / bn);

@@ -53,6 +53,13 @@ export interface MatmulVariant {
   vecB: boolean;
   /** Storage type of A, B, bias and the output; products are always accumulated in f32. Default f32. */
   elem?: 'f32' | 'f16';
+  /**
+   * The 8 threads of a tile row read A's staged rows once between them and broadcast them over the subgroup.
+   * Needs subgroups of exactly 8 lanes holding consecutive threads (llvmpipe's 256-bit build), wx = 8 and tm a
+   * multiple of 8: on llvmpipe every read in a loop is done lane by lane, so 8 lanes reading the same row cost 8
+   * reads, and a broadcast is a register move (bench/peak.bench.ts).
+   */
+  subgroupA?: boolean;
 }
 
 function check(t: MatmulTiling): void {
@@ -86,6 +93,11 @@ function repeat(n: number, f: (i: number) => string): string {
 export function buildMatmulKernel(variant: MatmulVariant): Kernel {
   const t = variant.tiling;
   check(t);
+  if (variant.subgroupA && (t.wx !== 8 || t.tm % 8 !== 0)) {
+    throw new Error(
+      `matmul tiling ${JSON.stringify(t)}: subgroup reads of A need wx = 8 and tm a multiple of 8`,
+    );
+  }
   const { tm, tn, wx, wy, bk } = t;
   const threads = wx * wy;
   const bm = wy * tm;
@@ -150,7 +162,11 @@ export function buildMatmulKernel(variant: MatmulVariant): Kernel {
 
   const accDecl = repeat(tm, (i) => repeat(tn4, (j) => `  var c${i}_${j} = vec4<f32>(0.0);`));
   // Per 4-deep step: each of the thread's rows gives a vec4 of 4 k values, each k a vec4 per 4 columns.
-  const inner = `${repeat(tm, (i) => `      let a${i} = As[(ty * ${tm}u + ${i}u) * ${bk4}u + kq];`)}
+  const readA = variant.subgroupA
+    ? `${repeat(tm / 8, (h) => `      let al${h} = As[(ty * ${tm}u + ${h * 8}u + tx) * ${bk4}u + kq];`)}
+${repeat(tm, (i) => `      let a${i} = subgroupBroadcast(al${Math.floor(i / 8)}, ${i % 8}u);`)}`
+    : repeat(tm, (i) => `      let a${i} = As[(ty * ${tm}u + ${i}u) * ${bk4}u + kq];`);
+  const inner = `${readA}
 ${repeat(4, (e) =>
   [
     repeat(tn4, (j) => `      let b${e}_${j} = Bs[(kq * 4u + ${e}u) * ${bn4}u + tx * ${tn4}u + ${j}u];`),
@@ -179,7 +195,7 @@ ${lines.join('\n')}
     }),
   );
 
-  const code = `${T === 'f16' ? 'enable f16;\n' : ''}${UNIFORMS_WGSL}
+  const code = `${T === 'f16' ? 'enable f16;\n' : ''}${variant.subgroupA ? 'enable subgroups;\n' : ''}${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read> ${variant.vecA ? `A4: array<vec4<${T}>>` : `A: array<${T}>`};
 @group(0) @binding(2) var<storage, read> ${variant.vecB ? `B4: array<vec4<${T}>>` : `B: array<${T}>`};
 ${biasDecl}
@@ -232,7 +248,7 @@ ${inner}
 ${store}
 }`;
   return {
-    name: `${variant.bias ? 'matmul_bias' : 'matmul'}${T === 'f16' ? '_f16' : ''}`,
+    name: `${variant.bias ? 'matmul_bias' : 'matmul'}${T === 'f16' ? '_f16' : ''}${variant.subgroupA ? '_sga' : ''}`,
     code,
     bindings: variant.bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'],
   };

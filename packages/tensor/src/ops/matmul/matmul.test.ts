@@ -6,7 +6,7 @@ import { goldenMismatch, loadGolden } from '../../testing/golden.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { narrow, transpose } from '../views.js';
-import { gemmInto, setMatmulTiling } from './gemm.js';
+import { gemmInto, matmulTuning, setMatmulTiling } from './gemm.js';
 import { linear } from './linear.js';
 import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
@@ -86,18 +86,25 @@ describe('matmul against the float64 reference', () => {
         { tm: 4, tn: 4, wx: 8, wy: 8, bk: 8 },
         { tm: 8, tn: 8, wx: 16, wy: 16, bk: 8 },
         { tm: 16, tn: 16, wx: 8, wy: 8, bk: 8 },
+        { tm: 8, tn: 8, wx: 8, wy: 8, bk: 8 },
         { tm: 4, tn: 8, wx: 8, wy: 4, bk: 4 },
       ];
       const ga = tensor(Float32Array.from(a.data), a.shape);
       const gb = tensor(Float32Array.from(b.data), b.shape);
       try {
-        for (const tiling of tilings) {
-          setMatmulTiling(tiling);
-          const y = matmul(ga, gb);
-          assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-5 }, JSON.stringify(tiling));
-          y.dispose();
+        // 'auto' broadcasts A's rows over the subgroup on llvmpipe (wx = 8 tilings); false reads them per thread.
+        for (const subgroupA of ['auto', false] as const) {
+          matmulTuning.subgroupA = subgroupA;
+          for (const tiling of tilings) {
+            setMatmulTiling(tiling);
+            const y = matmul(ga, gb);
+            const what = `${JSON.stringify(tiling)} subgroupA ${subgroupA}`;
+            assertClose(await y.toArray(), want.data, { rtol: 1e-5, atol: 1e-5 }, what);
+            y.dispose();
+          }
         }
       } finally {
+        matmulTuning.subgroupA = 'auto';
         setMatmulTiling(null);
         ga.dispose();
         gb.dispose();
