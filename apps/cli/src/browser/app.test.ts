@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +14,8 @@ import { runNode as nodeRun, sampleMask, writeTinyModel, writeTinySlide } from '
 import { type StaticServer, serveFolder } from './static-server.js';
 
 const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
-/** Where CI picks up the screenshot (ignored by git). */
+/** Where CI picks up the screenshot (ignored by git; the README shows commands.test.ts's browser-commands.png). */
 const ARTIFACT = join(cliRoot, 'test-artifacts', 'browser-app.png');
-/** The README's screenshot, rewritten only when NEPHRON_UPDATE_SCREENSHOTS=1 so CI leaves the tree clean. */
-const COMMITTED = fileURLToPath(new URL('../../../../docs/screenshots/browser-app.png', import.meta.url));
 
 describe('the browser app', () => {
   let outDir: string;
@@ -245,9 +243,5 @@ describe('the browser app', () => {
 
     await mkdir(join(cliRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: ARTIFACT });
-    if (process.env.NEPHRON_UPDATE_SCREENSHOTS === '1') {
-      await mkdir(join(COMMITTED, '..'), { recursive: true });
-      await copyFile(ARTIFACT, COMMITTED);
-    }
   });
 });

@@ -17,8 +17,8 @@ import { terminalHtml } from './terminal-html.js';
 
 // Commands run in the page and on the Node host on the same inputs, and their outputs are compared: equal where
 // the arithmetic is on the CPU, within a stated tolerance where the GPUs' float order may differ (Node runs Dawn
-// from the `webgpu` package on lavapipe, Chromium its own Dawn on SwiftShader). train and demo are compared on the
-// Node side only: on Chromium's SwiftShader the page loses its GPU device ten minutes into a training run.
+// from the `webgpu` package on lavapipe, Chromium its own Dawn on SwiftShader). train and demo in the page are
+// compared with the Node host in train-page.test.ts; here the Node host's runs make the README's screenshots.
 
 const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(cliRoot, 'bin', 'nephron.js');

@@ -85,6 +85,17 @@ export function chooseGradWeightTile(m: number): GemmTile {
 }
 
 /**
+ * The depthwise input-gradient kernel unrolls a bounds and stride test per tap. SwiftShader compiles the strided
+ * form of it for minutes (a 5×5 stride-2 one ran past five minutes in Node on Chromium's libvk_swiftshader.so,
+ * 2026-11-27), so there strided depthwise layers take the implicit GEMM, whose kernels the dense layers compile
+ * anyway.
+ */
+export function useDepthwiseGradInput(strided: boolean): boolean {
+  if (!strided) return true;
+  return !getEngine().gpu.info.isSoftware || isLlvmpipe();
+}
+
+/**
  * Whether the direct kernels read each weight once per subgroup and broadcast it (direct-kernel.ts). Measured on
  * llvmpipe only, whose subgroups are its 8 (or 16) SIMD lanes, as wide as the 8 channels a workgroup shares; a
  * device without the `subgroups` feature never takes it, and forcing it on needs subgroups of at least `tm` lanes.

@@ -11,7 +11,7 @@ import {
   splitCount,
   uniforms,
 } from './conv-dispatch.js';
-import { chooseGradWeightTile, useDepthwiseRows } from './conv-tuning.js';
+import { chooseGradWeightTile, useDepthwiseGradInput, useDepthwiseRows } from './conv-tuning.js';
 import {
   DEPTHWISE_ROW,
   DEPTHWISE_WG,
@@ -99,7 +99,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
         );
         return;
       }
-      if (depthwise) {
+      if (depthwise && useDepthwiseGradInput(c.strideH > 1 || c.strideW > 1)) {
         const s = depthwiseShape(c);
         const kernel = cached(`dwdx:${dwKey(s)}`, () => depthwiseGradInputKernel(s));
         const items = c.h * Math.ceil(c.w / DEPTHWISE_ROW);
