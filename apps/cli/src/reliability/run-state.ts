@@ -12,6 +12,10 @@ export const RUN_FILES = new Set([
   'metrics.jsonl',
   'metrics.csv',
   'steps.jsonl',
+  'report.html',
+  // The validation slides as the saved model predicted them, for report.html.
+  'validation.json',
+  'validation',
 ]);
 
 export interface RunState {
