@@ -7,11 +7,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../commands/doctor.js';
 import type { NephronPage } from '../web/main.js';
-import { appReady, chooseFiles, clickAndRun, downloadOutput, typeCommand } from './app-page.js';
-import { APP_ROOT, buildPage } from './build-page.js';
-import { type HeadlessChromium, launchChromium } from './chromium.js';
+import { chooseFiles, clickAndRun, downloadOutput, typeCommand } from './app-page.js';
 import { runNode as nodeRun, sampleMask, writeTinyModel, writeTinySlide } from './fixtures.js';
-import { type StaticServer, serveFolder } from './static-server.js';
+import { type OpenApp, openApp } from './open-app.js';
 
 const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Where CI picks up the screenshot (ignored by git; the README shows commands.test.ts's browser-commands.png). */
@@ -20,11 +18,8 @@ const ARTIFACT = join(cliRoot, 'test-artifacts', 'browser-app.png');
 describe('the browser app', () => {
   let outDir: string;
   let fixtures: string;
-  let server: StaticServer | undefined;
-  let browser: HeadlessChromium | undefined;
+  let app: OpenApp | undefined;
   let page: Page;
-  const requests: string[] = [];
-  const pageErrors: string[] = [];
 
   const runNode = (line: readonly string[]) => nodeRun(fixtures, line);
 
@@ -42,20 +37,12 @@ describe('the browser app', () => {
     await writeTinySlide(join(fixtures, 'slides', 'tiny.tiff'));
     await writeTinyModel(join(fixtures, 'model.safetensors'));
 
-    await buildPage(APP_ROOT, outDir);
-    server = await serveFolder(outDir);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('request', (request) => requests.push(request.url()));
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await appReady(page);
+    app = await openApp(outDir);
+    page = app.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await app?.close();
     await rm(outDir, { recursive: true, force: true });
     await rm(fixtures, { recursive: true, force: true });
   });
@@ -236,9 +223,11 @@ describe('the browser app', () => {
 
   it('loaded nothing from anywhere but 127.0.0.1, threw no page errors, and looks right', async () => {
     await typeCommand(page, 'rle encode --mask mask.png');
-    expect(pageErrors).toEqual([]);
-    expect(requests.length).toBeGreaterThan(0);
-    const elsewhere = requests.filter((url) => !url.startsWith(server!.url) && !/^(blob|data):/.test(url));
+    expect(app!.pageErrors).toEqual([]);
+    expect(app!.requests.length).toBeGreaterThan(0);
+    const elsewhere = app!.requests.filter(
+      (url) => !url.startsWith(app!.server.url) && !/^(blob|data):/.test(url),
+    );
     expect(elsewhere).toEqual([]);
 
     await mkdir(join(cliRoot, 'test-artifacts'), { recursive: true });

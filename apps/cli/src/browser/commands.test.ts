@@ -8,11 +8,9 @@ import { writeSyntheticDataset } from '@nephron/hubmap';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelRow } from '../bench/kernel-bench.js';
-import { appReady, chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
-import { APP_ROOT, buildPage } from './build-page.js';
-import { type HeadlessChromium, launchChromium } from './chromium.js';
+import { chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
 import { runNode as nodeRun, writeTinyModel, writeTinySlide } from './fixtures.js';
-import { type StaticServer, serveFolder } from './static-server.js';
+import { type OpenApp, openApp } from './open-app.js';
 import { terminalHtml } from './terminal-html.js';
 
 // Commands run in the page and on the Node host on the same inputs, and their outputs are compared: equal where
@@ -52,10 +50,8 @@ async function saveScreenshot(name: string, take: (path: string) => Promise<unkn
 describe('commands in the page and in the terminal', () => {
   let outDir: string;
   let fixtures: string;
-  let server: StaticServer | undefined;
-  let browser: HeadlessChromium | undefined;
+  let app: OpenApp | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
   const runNode = (line: readonly string[]) => nodeRun(fixtures, line);
   /** Runs a line in the page and on the Node host. */
   async function runBoth(line: string, timeout?: number) {
@@ -90,17 +86,8 @@ describe('commands in the page and in the terminal', () => {
     await writeFile(join(fixtures, 'train.json'), JSON.stringify(TRAIN_CONFIG));
     await writeFile(join(fixtures, 'demo.json'), JSON.stringify(DEMO_CONFIG));
 
-    await buildPage(APP_ROOT, outDir);
-    server = await serveFolder(outDir);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await appReady(page);
-    await page.evaluate(() => {
-      delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
-    });
+    app = await openApp(outDir, { folderFallback: true });
+    page = app.page;
     await chooseFiles(page, '#pick-folder', data);
     await chooseFiles(
       page,
@@ -118,8 +105,7 @@ describe('commands in the page and in the terminal', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await app?.close();
     await rm(outDir, { recursive: true, force: true });
     await rm(fixtures, { recursive: true, force: true });
   });
@@ -188,7 +174,7 @@ describe('commands in the page and in the terminal', () => {
     );
     expect(terminal).toMatch(/epoch 1\/1 \[█+\] 2\/2 steps \| [\d.]+ steps\/s \| ETA/);
     expect(terminal).toContain('done: best validation Dice');
-    const session = await browser!.context.newPage();
+    const session = await app!.browser.context.newPage();
     await session.setContent(terminalHtml(`nephron ${line}`, terminal, 'nephron train — Node host'));
     expect(await session.locator('#terminal pre').textContent()).toMatch(/^epoch 1\/1 \[█+\] 2\/2 steps/m);
     await saveScreenshot('node-terminal.png', (path) => session.locator('#terminal').screenshot({ path }));
@@ -206,7 +192,7 @@ describe('commands in the page and in the terminal', () => {
     const report = await readFile(join(fixtures, 'demo', 'report.html'), 'utf8');
     expect(report).toContain('<svg');
     expect(report).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
-    const view = await browser!.context.newPage();
+    const view = await app!.browser.context.newPage();
     await view.setViewportSize({ width: 1100, height: 900 });
     await view.goto(`file://${join(fixtures, 'demo', 'report.html')}`);
     await saveScreenshot('report.png', (path) => view.screenshot({ path, fullPage: true }));
@@ -224,7 +210,7 @@ describe('commands in the page and in the terminal', () => {
       // tfjs-webgpu is bundled into the page, so the page compares with it as the terminal does.
       expect(row.tfjs_gflops).toBeGreaterThan(0);
     }
-    expect(pageErrors).toEqual([]);
+    expect(app!.pageErrors).toEqual([]);
     await saveScreenshot('browser-commands.png', (path) => page.screenshot({ path }));
   }, 360_000);
 });

@@ -5,11 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { type StepRecord, writeSyntheticDataset } from '@nephron/hubmap';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appReady, chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
-import { APP_ROOT, buildPage } from './build-page.js';
-import { type HeadlessChromium, launchChromium } from './chromium.js';
+import { chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
 import { runNode as nodeRun } from './fixtures.js';
-import { type StaticServer, serveFolder } from './static-server.js';
+import { type OpenApp, openApp } from './open-app.js';
 
 // `train` and `demo` in the page and on the Node host, on the same inputs and seeds: the same steps and learning
 // rates, losses within GPU rounding (Node runs Dawn on lavapipe, Chromium its own Dawn on SwiftShader; each sums in
@@ -64,10 +62,8 @@ function expectSameSteps(page: StepRecord[], node: StepRecord[]): void {
 describe('train and demo in the page and in the terminal', () => {
   let outDir: string;
   let fixtures: string;
-  let server: StaticServer | undefined;
-  let browser: HeadlessChromium | undefined;
+  let app: OpenApp | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
   const runNode = (line: readonly string[]) => nodeRun(fixtures, line);
 
   beforeAll(async () => {
@@ -84,25 +80,14 @@ describe('train and demo in the page and in the terminal', () => {
     await writeFile(join(fixtures, 'train.json'), JSON.stringify(TRAIN_CONFIG));
     await writeFile(join(fixtures, 'demo.json'), JSON.stringify(DEMO_CONFIG));
 
-    await buildPage(APP_ROOT, outDir);
-    server = await serveFolder(outDir);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(server.url);
-    await appReady(page);
-    // The folder goes through the <input webkitdirectory> fallback, which Playwright can answer.
-    await page.evaluate(() => {
-      delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
-    });
+    app = await openApp(outDir, { folderFallback: true });
+    page = app.page;
     await chooseFiles(page, '#pick-folder', join(fixtures, 'data'));
     await chooseFiles(page, '#pick-files', [join(fixtures, 'train.json'), join(fixtures, 'demo.json')]);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await app?.close();
     await rm(outDir, { recursive: true, force: true });
     await rm(fixtures, { recursive: true, force: true });
   });
@@ -160,7 +145,7 @@ describe('train and demo in the page and in the terminal', () => {
     expect(report).toContain('<svg');
     expect(report).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
 
-    expect(pageErrors).toEqual([]);
+    expect(app!.pageErrors).toEqual([]);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'browser-demo.png') });
   }, 900_000);
