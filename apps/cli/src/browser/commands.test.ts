@@ -9,7 +9,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelRow } from '../bench/kernel-bench.js';
 import { chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
-import { runNode as nodeRun, writeTinyModel, writeTinySlide } from './fixtures.js';
+import {
+  runNode as nodeRun,
+  TINY_DEMO_CONFIG,
+  TINY_TRAIN_CONFIG,
+  writeTinyModel,
+  writeTinySlide,
+} from './fixtures.js';
 import { type OpenApp, openApp } from './open-app.js';
 import { terminalHtml } from './terminal-html.js';
 
@@ -23,19 +29,6 @@ const BIN = join(cliRoot, 'bin', 'nephron.js');
 /** Screenshots for CI (ignored by git); copied to docs/screenshots/ when NEPHRON_UPDATE_SCREENSHOTS=1. */
 const ARTIFACTS = join(cliRoot, 'test-artifacts');
 const SCREENSHOTS = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
-
-/** Tiny training settings: EfficientNet-B0, two 64² tiles a step, two steps. */
-const TRAIN_CONFIG = {
-  encoder: 'efficientnet-b0',
-  epochs: 1,
-  stepsPerEpoch: 2,
-  batchSize: 2,
-  tile: 64,
-  downscale: 2,
-  randomTiles: 2,
-  folds: 2,
-};
-const DEMO_CONFIG = { slideSize: '128x96', tile: 64, epochs: 1, stepsPerEpoch: 2, batchSize: 2 };
 
 async function saveScreenshot(name: string, take: (path: string) => Promise<unknown>): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -83,8 +76,8 @@ describe('commands in the page and in the terminal', () => {
     await writeFile(join(fixtures, 'pred.csv'), `${header}\n${id},${halved}\n${second}\n`);
     await writeFile(join(fixtures, 'shard-0.csv'), `id,predicted\n${second}\n`);
     await writeFile(join(fixtures, 'shard-1.csv'), `id,predicted\n${id},${halved}\n`);
-    await writeFile(join(fixtures, 'train.json'), JSON.stringify(TRAIN_CONFIG));
-    await writeFile(join(fixtures, 'demo.json'), JSON.stringify(DEMO_CONFIG));
+    await writeFile(join(fixtures, 'train.json'), JSON.stringify(TINY_TRAIN_CONFIG));
+    await writeFile(join(fixtures, 'demo.json'), JSON.stringify(TINY_DEMO_CONFIG));
 
     app = await openApp(outDir, { folderFallback: true });
     page = app.page;

@@ -80,3 +80,18 @@ export async function writeTinyModel(path: string): Promise<void> {
   const metadata = { encoder: 'efficientnet-b0', classes: '2', downscale: '1', tile: '64', threshold: '0.5' };
   await writeFile(path, await saveSafetensors(model.stateDict(), { metadata }));
 }
+
+/** Tiny settings both hosts train with (`--config` JSON): EfficientNet-B0, two 64² tiles a step, two steps. */
+export const TINY_TRAIN_CONFIG = {
+  encoder: 'efficientnet-b0',
+  epochs: 1,
+  stepsPerEpoch: 2,
+  batchSize: 2,
+  tile: 64,
+  downscale: 2,
+  randomTiles: 2,
+  folds: 2,
+};
+
+/** A demo at the same tiny scale, on 128×96 synthetic slides. */
+export const TINY_DEMO_CONFIG = { slideSize: '128x96', tile: 64, epochs: 1, stepsPerEpoch: 2, batchSize: 2 };

@@ -6,7 +6,7 @@ import { type StepRecord, writeSyntheticDataset } from '@nephron/hubmap';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseFiles, outputBytes, outputText, typeCommand } from './app-page.js';
-import { runNode as nodeRun } from './fixtures.js';
+import { runNode as nodeRun, TINY_DEMO_CONFIG, TINY_TRAIN_CONFIG } from './fixtures.js';
 import { type OpenApp, openApp } from './open-app.js';
 
 // `train` and `demo` in the page and on the Node host, on the same inputs and seeds: the same steps and learning
@@ -26,19 +26,6 @@ const ARTIFACTS = join(cliRoot, 'test-artifacts');
  */
 const FIRST_LOSS_TOLERANCE = 1e-4;
 const LATER_LOSS_TOLERANCE = 2e-2;
-
-/** Tiny settings both hosts train with: EfficientNet-B0, two 64² tiles a step, two steps. */
-const TRAIN_CONFIG = {
-  encoder: 'efficientnet-b0',
-  epochs: 1,
-  stepsPerEpoch: 2,
-  batchSize: 2,
-  tile: 64,
-  downscale: 2,
-  randomTiles: 2,
-  folds: 2,
-};
-const DEMO_CONFIG = { slideSize: '128x96', tile: 64, epochs: 1, stepsPerEpoch: 2, batchSize: 2 };
 
 function steps(jsonl: string): StepRecord[] {
   return jsonl
@@ -77,8 +64,8 @@ describe('train and demo in the page and in the terminal', () => {
       seed: 5,
       tileSize: 64,
     });
-    await writeFile(join(fixtures, 'train.json'), JSON.stringify(TRAIN_CONFIG));
-    await writeFile(join(fixtures, 'demo.json'), JSON.stringify(DEMO_CONFIG));
+    await writeFile(join(fixtures, 'train.json'), JSON.stringify(TINY_TRAIN_CONFIG));
+    await writeFile(join(fixtures, 'demo.json'), JSON.stringify(TINY_DEMO_CONFIG));
 
     app = await openApp(outDir, { folderFallback: true });
     page = app.page;
