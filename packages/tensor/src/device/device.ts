@@ -11,6 +11,11 @@ export interface AdapterDescription {
   backend: string;
   /** True for CPU implementations such as lavapipe or SwiftShader. */
   isSoftware: boolean;
+  /**
+   * Mesa's llvmpipe (lavapipe), the CPU driver kernels were measured on and tuned for: it reads lane by lane inside
+   * loops, and its shader compiler copes with large register blocks that SwiftShader's does not.
+   */
+  isLlvmpipe: boolean;
 }
 
 export interface NephronDevice {
@@ -45,7 +50,16 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
   const isSoftware =
     /llvmpipe|lavapipe|swiftshader|software|warp/.test(text) || info.type === 'CPU' || info.type === 'cpu';
-  return { vendor, architecture, device, description, backend: info.backendType ?? '', isSoftware };
+  const isLlvmpipe = /llvmpipe|lavapipe/.test(text);
+  return {
+    vendor,
+    architecture,
+    device,
+    description,
+    backend: info.backendType ?? '',
+    isSoftware,
+    isLlvmpipe,
+  };
 }
 
 /**

@@ -55,8 +55,7 @@ export function useDepthwiseRows(): boolean {
 }
 
 function isLlvmpipe(): boolean {
-  const { architecture, device, description } = getEngine().gpu.info;
-  return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
+  return getEngine().gpu.info.isLlvmpipe;
 }
 
 /**
@@ -103,8 +102,7 @@ export function useDepthwiseGradInput(strided: boolean): boolean {
 export function useSubgroupWeights(): boolean {
   if (!getEngine().device.features.has('subgroups')) return false;
   if (conv2dTuning.subgroupWeights !== 'auto') return conv2dTuning.subgroupWeights;
-  const { architecture, device, description } = getEngine().gpu.info;
-  return /llvmpipe|lavapipe/i.test(`${architecture} ${device} ${description}`);
+  return isLlvmpipe();
 }
 
 export function useDirect(): boolean {

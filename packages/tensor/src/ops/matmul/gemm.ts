@@ -114,8 +114,8 @@ export const matmulTuning: { subgroupA: 'auto' | boolean } = { subgroupA: 'auto'
 export function useSubgroupA(): boolean {
   if (!getEngine().device.features.has('subgroups')) return false;
   if (matmulTuning.subgroupA !== 'auto') return matmulTuning.subgroupA;
-  const { device, description } = getEngine().gpu.info;
-  return /llvmpipe/i.test(`${device} ${description}`) && /256-bits/.test(device);
+  const { isLlvmpipe, device } = getEngine().gpu.info;
+  return isLlvmpipe && /256-bits/.test(device);
 }
 
 /** Forces a tiling (for benchmarks and tuning); null restores the default. */
