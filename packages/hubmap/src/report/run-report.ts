@@ -17,12 +17,17 @@ export interface RunReportInput {
   notes?: string[];
 }
 
-/** Fractional epoch at the end of a step, the x axis of the per-step charts. */
-function stepEpoch(step: StepRecord, metrics: readonly EpochMetrics[], steps: readonly StepRecord[]): number {
-  const inEpoch =
-    metrics.find((m) => m.epoch === step.epoch)?.steps ??
-    Math.max(...steps.filter((r) => r.epoch === step.epoch).map((r) => r.step + 1));
-  return step.epoch + (step.step + 1) / inEpoch;
+/** [fractional epoch at the end of each step, value]: the x axis of the per-step charts. */
+function perStep(
+  steps: readonly StepRecord[],
+  metrics: readonly EpochMetrics[],
+  value: (r: StepRecord) => number,
+): [number, number][] {
+  // An epoch still running has no metrics yet: its steps so far stand in for its length.
+  const running = new Map<number, number>();
+  for (const r of steps) running.set(r.epoch, Math.max(running.get(r.epoch) ?? 0, r.step + 1));
+  const stepsIn = new Map([...running, ...metrics.map((m) => [m.epoch, m.steps] as [number, number])]);
+  return steps.map((r) => [r.epoch + (r.step + 1) / (stepsIn.get(r.epoch) as number), value(r)]);
 }
 
 /**
@@ -42,8 +47,8 @@ export async function runReportHtml(run: RunFolder, input: RunReportInput): Prom
   return trainingReportHtml({
     title: input.title,
     metrics: input.metrics,
-    lrSchedule: input.steps.map((r) => [stepEpoch(r, input.metrics, input.steps), r.lr]),
-    stepLosses: input.steps.map((r) => [stepEpoch(r, input.metrics, input.steps), r.loss]),
+    lrSchedule: perStep(input.steps, input.metrics, (r) => r.lr),
+    stepLosses: perStep(input.steps, input.metrics, (r) => r.loss),
     samples,
     samplesTitle: samples.length
       ? `Validation slides, predicted by the saved model (epoch ${epochs.join(', ')})`

@@ -1,4 +1,4 @@
-import { parseRle } from '@nephron/io';
+import { parseRle, type RleRuns } from '@nephron/io';
 import {
   AdamW,
   BatchNorm2d,
@@ -114,8 +114,8 @@ export class Trainer {
   private sampler: TileSampler | null = null;
   private metrics: EpochMetrics[] = [];
   private steps: StepRecord[] = [];
-  /** The last validation's slides with their predictions outlined, kept until the epoch knows whether it improved. */
-  private validationOverlays: { id: string; dice: number; png: Uint8Array }[] = [];
+  /** The last validation's predictions, kept until the epoch knows whether it improved (then drawn for the report). */
+  private lastValidation: { image: TrainImage; dice: number; runs: RleRuns }[] = [];
   progress: Progress = { epoch: 0, step: 0, globalStep: 0, bestDice: null };
 
   constructor(
@@ -268,7 +268,7 @@ export class Trainer {
 
   /** Dice of the held-out slides, predicted whole as at inference time. */
   async validate(): Promise<number | null> {
-    this.validationOverlays = [];
+    this.lastValidation = [];
     if (this.validation.length === 0) return null;
     this.model.eval();
     let total = 0;
@@ -285,8 +285,7 @@ export class Trainer {
         const truth = parseRle(image.encoding, { width: image.width, height: image.height, id: image.id });
         const { dice } = runDice(prediction.runs, truth);
         total += dice;
-        const { png } = await slideOverlay(file, prediction.runs, REPORT_THUMBNAIL);
-        this.validationOverlays.push({ id: image.id, dice, png });
+        this.lastValidation.push({ image, dice, runs: prediction.runs });
       } finally {
         await file.close();
       }
@@ -294,12 +293,21 @@ export class Trainer {
     return total / this.validation.length;
   }
 
-  /** The saved model's validation predictions, for report.html: `validation/{id}.png` and `validation.json`. */
+  /**
+   * The saved model's validation predictions, for report.html: `validation/{id}.png` and `validation.json`. Drawn
+   * only when the model improved, since a thumbnail of a whole slide reads the slide again.
+   */
   private async saveValidationOverlays(epoch: number): Promise<void> {
     const listing: ValidationSample[] = [];
-    for (const { id, dice, png } of this.validationOverlays) {
-      await this.run.write(`validation/${id}.png`, png);
-      listing.push({ id, dice, epoch });
+    for (const { image, dice, runs } of this.lastValidation) {
+      const file = await openDatasetImage(this.dataset, image);
+      try {
+        const { png } = await slideOverlay(file, runs, REPORT_THUMBNAIL);
+        await this.run.write(`validation/${image.id}.png`, png);
+      } finally {
+        await file.close();
+      }
+      listing.push({ id: image.id, dice, epoch });
     }
     await this.run.write('validation.json', `${JSON.stringify(listing, null, 2)}\n`);
   }
