@@ -3,8 +3,8 @@ import { getEngine } from '../../engine/engine.js';
 import type { Kernel } from '../../engine/kernel.js';
 import { formatShape, numel } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
-import { bindElements, bindingBudget, boundBytes } from '../elementwise/binding-range.js';
 import { map } from '../elementwise/map.js';
+import { forEachSlab, planSlabs, slabWindow } from '../elementwise/slabs.js';
 import { cast } from '../elementwise/where.js';
 import { reduce } from '../reduce/reduce.js';
 import { type ClassLossSpec, LOSS_WG, lossBackwardKernel, lossForwardKernel } from './class-loss-kernels.js';
@@ -33,41 +33,6 @@ function cached(key: string, make: () => Kernel): Kernel {
 function packed(t: Tensor): Tensor {
   if (t.isContiguous() && t.offset === 0) return t.asView(t.shape, t.strides, 0);
   return map([t], { name: 'copy', expr: 'a0', outDtype: t.dtype, loadTypes: [WGSL_TYPE[t.dtype]] });
-}
-
-/** Batch slabs [first sample, samples] whose logits fit one storage binding each (one slab when all fit). */
-function batchSlabs(name: string, input: Tensor, C: number, S: number): [number, number][] {
-  const engine = getEngine();
-  const N = input.shape[0];
-  const perSample = C * S;
-  const fits = (samples: number) =>
-    boundBytes(engine, 4, 0, samples * perSample - 1) <= bindingBudget(engine);
-  if (N === 0 || fits(N)) return [[0, N]];
-  if (!fits(1)) {
-    throw new RangeError(
-      `${name}: one sample of ${input} (${perSample * 4} bytes of logits) is larger than this device's ` +
-        `maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes; the loss splits its work by sample only`,
-    );
-  }
-  let samples = N;
-  while (!fits(samples)) samples = Math.ceil(samples / 2);
-  const slabs: [number, number][] = [];
-  for (let n = 0; n < N; n += samples) slabs.push([n, Math.min(samples, N - n)]);
-  return slabs;
-}
-
-/**
- * The part of 4-byte tensors, all packed from element 0, that elements first..first+count−1 occupy, as bindings,
- * and the offset of `first` within them: the same for every tensor, since each window's start is aligned alike.
- */
-function windows(
-  tensors: readonly Tensor[],
-  first: number,
-  count: number,
-): { bindings: GPUBufferBinding[]; offset: number } {
-  const engine = getEngine();
-  const bound = tensors.map((t) => bindElements(engine, t.storage.buffer, 4, first, first + count - 1));
-  return { bindings: bound.map((b) => b.binding), offset: first - (bound[0]?.base ?? first) };
 }
 
 function checkInputs(name: string, input: Tensor, target: Tensor, weight: Tensor | null | undefined): void {
@@ -118,20 +83,30 @@ export function classLoss(
   const counted = Tensor.empty(target.shape, 'float32');
   const lse = kind === 'ce' ? Tensor.empty(target.shape, 'float32') : null;
   const engine = getEngine();
-  const slabs = batchSlabs(name, input, C, S);
+  // Samples are independent: logits larger than a binding run as batch slabs, each tensor bound as its window.
+  // The tensors are packed from element 0 and 4-byte, so those of one shape share one window-relative offset.
+  const plan = planSlabs(
+    name,
+    [
+      [x, 'logits'],
+      [t, 'target'],
+    ],
+    0,
+    'sample',
+  );
   const forward = cached(`f${JSON.stringify(spec)}`, () => lossForwardKernel(spec));
-  for (const [n0, samples] of slabs) {
-    if (samples * S === 0) continue;
-    const logits = windows([x], n0 * C * S, samples * C * S);
-    const pixelsOf = windows([t, loss, counted, ...(lse ? [lse] : [])], n0 * S, samples * S);
-    const [bt, ...outs] = pixelsOf.bindings;
+  forEachSlab(plan, (n0, samples) => {
+    if (samples * S === 0) return;
+    const [bx, bt, ...outs] = [x, t, loss, counted, ...(lse ? [lse] : [])].map((k) =>
+      slabWindow(plan, k, n0, samples),
+    );
     engine.dispatch(
       forward,
-      [logits.bindings[0], bt, ...(w ? [w.storage.buffer] : []), ...outs],
-      [samples * S, C, S, { i: ignoreIndex }, logits.offset, pixelsOf.offset],
+      [bx.binding, bt.binding, ...(w ? [w.storage.buffer] : []), ...outs.map((o) => o.binding)],
+      [samples * S, C, S, { i: ignoreIndex }, bx.offset, bt.offset],
       engine.grid(samples * S, LOSS_WG),
     );
-  }
+  });
   let out: Tensor;
   let denominator: Tensor | null = null;
   const all = target.shape.map((_, i) => i);
@@ -173,31 +148,27 @@ export function classLoss(
       const gx = Tensor.empty(input.shape, 'float32');
       const bwd = { ...spec, reduction };
       const backward = cached(`b${JSON.stringify(bwd)}`, () => lossBackwardKernel(bwd));
-      for (const [n0, samples] of slabs) {
-        if (samples * S === 0) continue;
-        const logits = windows([...(sx ? [sx] : []), gx], n0 * C * S, samples * C * S);
-        const perPixel = reduction === 'none' ? [st, ...(sl ? [sl] : []), gc] : [st, ...(sl ? [sl] : [])];
-        const pixelsOf = windows(perPixel, n0 * S, samples * S);
-        const bx = sx ? [logits.bindings[0]] : [];
-        const [bt, ...rest] = pixelsOf.bindings;
-        const bl = sl ? [rest.shift() as GPUBufferBinding] : [];
-        const bg = reduction === 'none' ? (rest.shift() as GPUBufferBinding) : gc.storage.buffer;
-        // The kernel's binding order: x and lse only for 'ce'.
+      forEachSlab(plan, (n0, samples) => {
+        if (samples * S === 0) return;
+        const at = (k: Tensor) => slabWindow(plan, k, n0, samples);
+        const bgx = at(gx);
+        const bt = at(st);
+        // The kernel's binding order: x and lse only for 'ce'; g per pixel only for 'none'.
         engine.dispatch(
           backward,
           [
-            ...bx,
-            bt,
-            ...bl,
+            ...(sx ? [at(sx).binding] : []),
+            bt.binding,
+            ...(sl ? [at(sl).binding] : []),
             ...(sw ? [sw.storage.buffer] : []),
-            bg,
+            reduction === 'none' ? at(gc).binding : gc.storage.buffer,
             ...(sd ? [sd.storage.buffer] : []),
-            logits.bindings[logits.bindings.length - 1],
+            bgx.binding,
           ],
-          [samples * S, C, S, { i: ignoreIndex }, logits.offset, pixelsOf.offset],
+          [samples * S, C, S, { i: ignoreIndex }, bgx.offset, bt.offset],
           engine.grid(samples * C * S, LOSS_WG),
         );
-      }
+      });
       gc.dispose();
       return [gx];
     },

@@ -1,15 +1,8 @@
-import { BYTES_PER_ELEMENT } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { formatShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import {
-  bindElements,
-  bindingBudget,
-  boundBytes,
-  fitsWhole,
-  viewSpan,
-} from '../elementwise/binding-range.js';
+import { forEachSlab, planSlabs, type SlabWindow, slabWindow } from '../elementwise/slabs.js';
 
 /** The storage element of a per-pixel kernel's tensors; the kernels compute in f32 whichever it is. */
 export type ElementType = 'f32' | 'f16';
@@ -128,46 +121,23 @@ export function dispatchNchw(launch: NchwLaunch): void {
     ];
   };
   const grid = (samples: number) => engine.grid(samples * launch.threadsPerSample, launch.workgroup);
-  if (launch.bindings.every((t) => fitsWhole(engine, t.storage.buffer))) {
+  const role = (t: Tensor) =>
+    t === launch.x ? 'input' : t === launch.g ? 'gradient' : t === launch.indices ? 'indices' : 'output';
+  const plan = planSlabs(
+    launch.kernel.name,
+    launch.bindings.map((t) => [t, role(t)] as const),
+    0,
+    'sample',
+  );
+  forEachSlab(plan, (first, count) => {
+    const windows = new Map(launch.bindings.map((t) => [t, slabWindow(plan, t, first, count)]));
     engine.dispatch(
       launch.kernel,
-      launch.bindings.map((t) => t.storage.buffer),
-      words(n, (t) => t.offset),
-      grid(n),
-    );
-    return;
-  }
-  const slabSpan = (t: Tensor, first: number, samples: number) =>
-    viewSpan([samples, ...t.shape.slice(1)], t.strides, t.offset + first * t.strides[0]);
-  const fits = (samples: number) =>
-    launch.bindings.every((t) => {
-      const [lo, hi] = slabSpan(t, 0, samples);
-      return boundBytes(engine, BYTES_PER_ELEMENT[t.dtype], lo, hi) <= bindingBudget(engine);
-    });
-  if (!fits(1)) {
-    throw new RangeError(
-      `${launch.kernel.name}: one sample of ${launch.bindings.find((t) => !fitsWhole(engine, t.storage.buffer))} ` +
-        `is larger than this device's maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes; pooling and ` +
-        'upsampling split their work by sample only',
-    );
-  }
-  let samples = n;
-  while (!fits(samples)) samples = Math.ceil(samples / 2);
-  for (let first = 0; first < n; first += samples) {
-    const count = Math.min(samples, n - first);
-    const bound = new Map<Tensor, { binding: GPUBufferBinding; offset: number }>();
-    for (const t of launch.bindings) {
-      const [lo, hi] = slabSpan(t, first, count);
-      const window = bindElements(engine, t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], lo, hi);
-      bound.set(t, { binding: window.binding, offset: t.offset + first * t.strides[0] - window.base });
-    }
-    engine.dispatch(
-      launch.kernel,
-      launch.bindings.map((t) => bound.get(t)!.binding),
-      words(count, (t) => bound.get(t)?.offset ?? 0),
+      launch.bindings.map((t) => (windows.get(t) as SlabWindow).binding),
+      words(count, (t) => windows.get(t)?.offset ?? 0),
       grid(count),
     );
-  }
+  });
 }
 
 /** Throws unless `x` is a float32 or float16 NCHW tensor, naming the op. */

@@ -1,16 +1,11 @@
-import { BYTES_PER_ELEMENT, WGSL_TYPE } from '../../dtype.js';
+import { WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
 import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL, type UniformValue } from '../../engine/kernel.js';
 import { normalizeDim, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import {
-  bindElements,
-  bindingBudget,
-  boundBytes,
-  fitsWhole,
-  viewSpan,
-} from '../elementwise/binding-range.js';
+import { fitsWhole } from '../elementwise/binding-range.js';
 import { MAX_RANK } from '../elementwise/map-kernel.js';
+import { forEachSlab, planSlabs, type SlabPlan, slabWindow } from '../elementwise/slabs.js';
 
 /**
  * Fused per-row kernels: a statistic over each row along one dim, then every element of the row written from
@@ -209,36 +204,31 @@ export function runRows(
     (best, i) => (best < 0 || Math.abs(x.strides[i]) > Math.abs(x.strides[best]) ? i : best),
     -1,
   );
-  const budget = bindingBudget(engine);
-  const fits = (size: number) =>
-    operands.every((t) => {
-      const slab = shape.map((n, i) => (i === cut ? size : n));
-      const [first, last] = viewSpan(slab, stridesOf(t), t.offset);
-      return boundBytes(engine, BYTES_PER_ELEMENT[t.dtype], first, last) <= budget;
-    });
-  if (cut < 0 || !fits(1)) {
+  if (cut < 0) {
     out.dispose();
     throw new RangeError(
-      `${spec.name}: one slab of rows of ${x} along dim ${d} is larger than this device's ` +
-        `maxStorageBufferBindingSize of ${engine.maxBindingBytes} bytes; rows are never split, so make the ` +
-        'rows shorter or reduce over another dim',
+      `${spec.name}: the row of ${x} along dim ${d} is larger than this device's maxStorageBufferBindingSize ` +
+        `of ${engine.maxBindingBytes} bytes; rows are never split, so make the rows shorter or reduce over another dim`,
     );
   }
-  let size = shape[cut];
-  while (!fits(size)) size = Math.ceil(size / 2);
-  for (let start = 0; start < shape[cut]; start += size) {
-    const slab = shape.map((n, i) => (i === cut ? Math.min(size, shape[cut] - start) : n));
+  let plan: SlabPlan;
+  try {
+    plan = planSlabs(
+      spec.name,
+      operands.map((t, k) => [t, k < inputs.length ? `input ${k}` : 'output'] as const),
+      cut,
+      'slab of rows',
+    );
+  } catch (error) {
+    out.dispose();
+    throw error;
+  }
+  forEachSlab(plan, (first, count) => {
     launch(
-      slab,
-      operands.map((t) => {
-        const strides = stridesOf(t);
-        const offset = t.offset + start * strides[cut];
-        const [first, last] = viewSpan(slab, strides, offset);
-        const w = bindElements(engine, t.storage.buffer, BYTES_PER_ELEMENT[t.dtype], first, last);
-        return { binding: w.binding, offset: offset - w.base, strides };
-      }),
+      shape.map((n, i) => (i === cut ? count : n)),
+      operands.map((t) => ({ ...slabWindow(plan, t, first, count), strides: t.strides })),
     );
-  }
+  });
   return out;
 }
 
