@@ -43,16 +43,16 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
       const buffers = [weight.storage.buffer, dyw.binding, dxw.binding];
       const at = { bOffset: dyw.offset, outOffset: dxw.offset };
       const padLeft = (c.kw - 1) * c.dilationW - c.padLeft;
+      const rows =
+        depthwise && useDepthwiseRows() && c.cOutG === 1 && rowsAligned(dy.shape, dy.strides, dyw.offset);
+      const vecOut = rowsAligned(dx.shape, dx.strides, dxw.offset);
       if (
-        depthwise &&
-        useDepthwiseRows() &&
-        c.cOutG === 1 &&
+        rows &&
         c.strideH === 1 &&
         c.strideW === 1 &&
         c.dilationH === 1 &&
         padLeft >= 0 &&
-        c.padTop <= c.kh - 1 &&
-        rowsAligned(dy.shape, dy.strides, dyw.offset)
+        c.padTop <= c.kh - 1
       ) {
         // At unit stride the input gradient is the forward kernel run on dy with the filter rotated by 180°.
         dispatchDepthwiseRows(
@@ -63,7 +63,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
             dilation: [1, c.dilationW],
             padLeft,
             flip: true,
-            vecOut: rowsAligned(dx.shape, dx.strides, dxw.offset),
+            vecOut,
             hasBias: false,
             element: 'f32',
           },
@@ -73,16 +73,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
         );
         return;
       }
-      if (
-        depthwise &&
-        useDepthwiseRows() &&
-        c.cOutG === 1 &&
-        c.dilationH === 1 &&
-        c.dilationW === 1 &&
-        c.strideH <= 2 &&
-        c.strideW <= 2 &&
-        rowsAligned(dy.shape, dy.strides, dyw.offset)
-      ) {
+      if (rows && c.dilationH === 1 && c.dilationW === 1 && c.strideH <= 2 && c.strideW <= 2) {
         dispatchDepthwiseScatter(
           {
             kh: c.kh,
@@ -90,7 +81,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Te
             stride: [c.strideH, c.strideW],
             padTop: c.padTop,
             padLeft: c.padLeft,
-            vecOut: rowsAligned(dx.shape, dx.strides, dxw.offset),
+            vecOut,
             element: 'f32',
           },
           buffers,
