@@ -27,7 +27,8 @@ type Load =
   | 'workgroup'
   | 'uniform buffer'
   | 'one per chain'
-  | 'one, subgroup broadcast';
+  | 'one, subgroup broadcast'
+  | 'lane, uniform buffer';
 
 /**
  * `chains` independent vec4 accumulators hide the multiply-add latency. With `straight`, the iterations are
@@ -48,6 +49,7 @@ function peakKernel(lanes: number, chains: number, load: Load = 'none', straight
     'uniform buffer': 'vec4<f32>(uf(1u + (i & 1u)))',
     'one per chain': 'a',
     'one, subgroup broadcast': 'a',
+    'lane, uniform buffer': 'ub[(gid.x + i * 64u) & 4095u]',
   }[load];
   // The last two give each chain its own multiplier: a float32 load per chain, or one load per lane whose
   // value lane c broadcasts to the subgroup for chain c (8 lanes per subgroup on llvmpipe's 256-bit build).
@@ -65,7 +67,12 @@ ${perIteration}${range.map((c) => `    c${c} = fma(c${c}, ${perChain(c)}, b);`).
 `;
   const code = `${load === 'one, subgroup broadcast' ? 'enable subgroups;\n' : ''}${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> ${f32Source ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};
+${
+  // The same per-lane read as 'lane', from a 64 KiB uniform buffer: llvmpipe gathers it without per-lane branches.
+  load === 'lane, uniform buffer'
+    ? '@group(0) @binding(2) var<uniform> ub: array<vec4<f32>, 4096>;'
+    : `@group(0) @binding(2) var<storage, read> ${f32Source ? 'src1: array<f32>' : 'src: array<vec4<f32>>'};`
+}
 var<workgroup> tile: array<vec4<f32>, ${lanes}>;
 
 @compute @workgroup_size(${lanes})
@@ -86,9 +93,10 @@ ${
     : `  let iterations = ui(0u);\n  for (var i = 0u; i < iterations; i++) {\n${body}  }`
 }
   // One read of src keeps its binding in the load-free kernel too.
-  out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${f32Source ? 'vec4<f32>(src1[0])' : 'src[0]'};
+  out[gid.x] = ${range.map((i) => `c${i}`).join(' + ')} + ${load === 'lane, uniform buffer' ? 'ub[0]' : f32Source ? 'vec4<f32>(src1[0])' : 'src[0]'};
 }`;
-  return { name: `peak_${lanes}x${chains}_${load}_${straight}`, code, bindings: ['read_write', 'read'] };
+  const source = load === 'lane, uniform buffer' ? 'uniform' : 'read';
+  return { name: `peak_${lanes}x${chains}_${load}_${straight}`, code, bindings: ['read_write', source] };
 }
 
 const fillKernel: Kernel = {
@@ -119,6 +127,11 @@ async function main(): Promise<void> {
     { chains: 8, load: 'uniform buffer' },
     { chains: 8, load: 'one per chain' },
     { chains: 8, load: 'one, subgroup broadcast' },
+    // Two chains: the read's cost stands out against few multiply-adds (compare with 'none' at two chains).
+    { chains: 2, load: 'none' },
+    { chains: 2, load: 'lane' },
+    { chains: 2, load: 'workgroup' },
+    { chains: 2, load: 'lane, uniform buffer' },
     { chains: 8, load: 'none' },
   ];
   // Multipliers near 1 keep every value finite over any number of iterations.
@@ -126,6 +139,8 @@ async function main(): Promise<void> {
   getEngine().dispatch(fillKernel, [src.storage.buffer], [{ f: 0.999999 }], [64]);
   for (const { chains, load, straight = 0 } of configs) {
     if (load === 'one, subgroup broadcast' && !engine.device.features.has('subgroups')) continue;
+    // Tensor buffers can be bound as uniform buffers on llvmpipe only (engine.ts).
+    if (load === 'lane, uniform buffer' && !info.isLlvmpipe) continue;
     const kernel = peakKernel(lanes, chains, load, straight);
     const iterations = straight > 0 ? straight : loopIterations;
     // Enough workgroups to keep every core busy several times over.
@@ -133,8 +148,9 @@ async function main(): Promise<void> {
     const out = Tensor.empty([groups * lanes * 4]);
     // a ≈ 1, b ≈ 0: values stay finite over any number of iterations.
     const uniforms = [loopIterations, { f: 0.999999 }, { f: 1e-7 }];
-    const run = () =>
-      getEngine().dispatch(kernel, [out.storage.buffer, src.storage.buffer], uniforms, [groups]);
+    const source =
+      load === 'lane, uniform buffer' ? { buffer: src.storage.buffer, size: 65536 } : src.storage.buffer;
+    const run = () => getEngine().dispatch(kernel, [out.storage.buffer, source], uniforms, [groups]);
     run();
     await engine.sync();
     let runs = 0;

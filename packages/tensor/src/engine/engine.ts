@@ -44,9 +44,12 @@ export class Engine {
 
   constructor(readonly gpu: NephronDevice) {
     this.device = gpu.device;
+    // On llvmpipe any tensor may also be bound as a uniform-buffer window: gathers from uniform buffers are its
+    // cheapest per-lane reads (ops/matmul/panel-kernel.ts).
+    const uniform = gpu.info.isLlvmpipe ? GPUBufferUsage.UNIFORM : 0;
     this.pool = new BufferPool(
       this.device,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | uniform,
     );
     this.uniformBuffer = this.device.createBuffer({
       size: DISPATCHES_PER_SUBMIT * UNIFORM_SLOT_BYTES,
@@ -103,6 +106,16 @@ export class Engine {
     const resources = buffers.map((b, i) => {
       const resource = 'buffer' in b ? b : { buffer: b };
       const bytes = resource.size ?? resource.buffer.size - (resource.offset ?? 0);
+      if (kernel.bindings[i] === 'uniform') {
+        const limit = this.device.limits.maxUniformBufferBindingSize;
+        if (bytes > limit) {
+          throw new RangeError(
+            `kernel ${kernel.name}: uniform binding ${i + 1} is ${bytes} bytes, over this device's ` +
+              `maxUniformBufferBindingSize of ${limit} bytes`,
+          );
+        }
+        return resource;
+      }
       if (bytes > this.maxBindingBytes) {
         throw new RangeError(
           `kernel ${kernel.name}: storage binding ${i + 1} is ${bytes} bytes, over this device's ` +

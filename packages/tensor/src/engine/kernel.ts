@@ -1,11 +1,14 @@
-/** A compute kernel: WGSL source plus how many storage buffers it binds (read-only first, then read-write). */
+/** A compute kernel: WGSL source plus the buffers it binds after the uniforms, and how. */
 export interface Kernel {
   /** Shown in profiles and error messages. */
   name: string;
   /** WGSL source. It must declare `@group(0) @binding(0) var<uniform> u: Uniforms;` via {@link UNIFORMS_WGSL}. */
   code: string;
-  /** Storage bindings 1..n: 'read' or 'read_write', in binding order. */
-  bindings: readonly ('read' | 'read_write')[];
+  /**
+   * Bindings 1..n in order: storage buffers ('read' or 'read_write'), or a window of a buffer bound as a
+   * uniform buffer ('uniform', at most maxUniformBufferBindingSize bytes).
+   */
+  bindings: readonly ('read' | 'read_write' | 'uniform')[];
   /** Workgroup size in x (y and z are 1) for kernels dispatched with {@link dispatch1d}. */
   workgroupSize?: number;
 }

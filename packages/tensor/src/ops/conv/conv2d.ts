@@ -2,7 +2,7 @@ import { getEngine } from '../../engine/engine.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { autocastCall } from '../precision/autocast.js';
 import { commonFloatDtype, viaFloat32 } from '../precision/via-float32.js';
-import { checkBindable, forEachBatchChunk } from './batch-chunks.js';
+import { bindingLimit, checkBindable, forEachBatchChunk } from './batch-chunks.js';
 import { cached, depthwiseShape, dwKey, runGemm, uniforms } from './conv-dispatch.js';
 import { useDepthwiseRows } from './conv-tuning.js';
 import { conv2dGradBias, conv2dGradInput, conv2dGradWeight } from './conv2d-backward.js';
@@ -13,12 +13,16 @@ import {
   depthwiseForwardKernel,
 } from './depthwise-kernel.js';
 import { dispatchDepthwiseRows, rowsAligned } from './depthwise-rows.js';
+import { conv3x3ForwardPanels } from './panel-conv.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
+import { isPointwise, pointwiseForwardPanels } from './pointwise.js';
 
 /** Runs the forward convolution on float32 operands with the kernel the tuning picks for this shape and adapter. */
 export function conv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const out = Tensor.empty([g.batch, g.cOut, g.oh, g.ow], 'float32');
   if (out.numel() === 0) return out;
+  if (isPointwise(g) && pointwiseForwardPanels(x, weight, bias, out, bindingLimit())) return out;
+  if (conv3x3ForwardPanels(x, weight, bias, out, g, bindingLimit())) return out;
   const depthwise = isDepthwise(g);
   forEachBatchChunk(
     g,

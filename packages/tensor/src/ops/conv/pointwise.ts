@@ -1,5 +1,6 @@
 import type { Tensor } from '../../tensor.js';
 import { gemmInto } from '../matmul/gemm.js';
+import { panelGemm, usePanelMatmul } from '../matmul/panel-gemm.js';
 import type { ConvGeometry } from './params.js';
 
 /**
@@ -55,5 +56,44 @@ export function pointwiseGradWeightPartials(dy: Tensor, x: Tensor, splits: numbe
     a.dispose();
     b.dispose();
     out.dispose();
+  }
+}
+
+/**
+ * The forward 1×1 convolution through the matmul's panel kernel (llvmpipe): per image, outᵀ (HW × Cout) =
+ * x[b]ᵀ (HW × Cin) · Wᵀ (Cin × Cout), where x[b]ᵀ is the image read in place as vec4s of 4 pixels (the 'm'
+ * layout) and the weight is the B that gets packed into uniform windows. Returns false, doing nothing, when the
+ * panel kernel does not apply (other devices, unaligned strides, buffers past one binding, small products).
+ */
+export function pointwiseForwardPanels(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  out: Tensor,
+  limit: number,
+): boolean {
+  const [batch, cIn, h, w] = x.shape;
+  const cOut = weight.shape[0];
+  const pixels = h * w;
+  const merged = pixelsMerge(x, limit) && x.strides[3] === 1 && x.strides[0] % 4 === 0;
+  if (!merged || weight.storage.buffer.size > limit || out.storage.buffer.size > limit) return false;
+  const views: Tensor[] = [];
+  const view = (t: Tensor, shape: number[], strides: number[], offset: number) => {
+    const v = t.asView(shape, strides, offset);
+    views.push(v);
+    return v;
+  };
+  try {
+    const image = (b: number) => view(x, [pixels, cIn], [1, x.strides[1]], x.offset + b * x.strides[0]);
+    if (!usePanelMatmul(image(0), pixels, cOut, cIn)) return false;
+    const wT = view(weight, [cIn, cOut], [weight.strides[1], weight.strides[0]], weight.offset);
+    const b1 = bias ? view(bias, [cOut], [bias.strides[0]], bias.offset) : undefined;
+    for (let b = 0; b < batch; b++) {
+      const y = view(out, [pixels, cOut], [out.strides[3], out.strides[1]], out.offset + b * out.strides[0]);
+      panelGemm(image(b), wT, y, b1);
+    }
+    return true;
+  } finally {
+    for (const v of views) v.dispose();
   }
 }

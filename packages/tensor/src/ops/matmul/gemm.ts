@@ -12,6 +12,7 @@ import {
   tileShape,
   U,
 } from './matmul-kernel.js';
+import { panelGemm, usePanelMatmul } from './panel-gemm.js';
 
 interface TilingChoice {
   tiling: MatmulTiling;
@@ -220,6 +221,10 @@ export function gemmInto(
   if (batch.shape.length > MATMUL_BATCH_RANK) return false;
   const batches = numel(batch.shape);
   if (m === 0 || n === 0 || batches === 0) return true;
+  if (!half && !forcedTiling && !tilingOverride && batches === 1 && usePanelMatmul(a, m, n, k)) {
+    panelGemm(a, b, out, bias);
+    return true;
+  }
   const engine = getEngine();
   const tiling = forcedTiling ?? tilingFor(m, n, k, batches, engine.gpu.info.isSoftware);
   const aligned = (offset: number, strides: readonly number[]) =>

@@ -1,0 +1,180 @@
+import { getEngine } from '../../engine/engine.js';
+import type { Kernel } from '../../engine/kernel.js';
+import { Tensor } from '../../tensor.js';
+import {
+  buildPackPanelsKernel,
+  buildPanelMatmulKernel,
+  PACK,
+  PANEL_BLOCK_ROWS,
+  PANEL_COLUMNS,
+  PANEL_WINDOW_BYTES,
+  PANEL_WINDOW_K,
+  type PanelLayout,
+  PU,
+} from './panel-kernel.js';
+
+/**
+ * When matmuls take the panel kernel (panel-kernel.ts): 'auto' on llvmpipe's 256-bit build, where it was
+ * measured; tests force it on or off to cover both paths.
+ */
+export const panelTuning: { use: 'auto' | boolean } = { use: 'auto' };
+
+/** Products smaller than this (multiply-adds) gain less than packing B costs. */
+const MIN_WORK = 1 << 18;
+
+let packKernel: Kernel | null = null;
+const matmulKernels = new Map<string, Kernel>();
+
+function panelKernel(bias: boolean, layout: PanelLayout): Kernel {
+  const key = `${layout}:${bias}`;
+  let kernel = matmulKernels.get(key);
+  if (!kernel) {
+    kernel = buildPanelMatmulKernel(bias, layout);
+    matmulKernels.set(key, kernel);
+  }
+  return kernel;
+}
+
+/** How `a` (…×M×K) can be read as 4-aligned vec4s, if it can: along k (row-major) or along m. */
+export function panelLayout(a: Tensor, k: number): PanelLayout | null {
+  const r = a.ndim;
+  if (k % 4 !== 0 || a.offset % 4 !== 0) return null;
+  const [rowStride, colStride] = a.strides.slice(r - 2);
+  if (colStride === 1 && rowStride % 4 === 0) return 'k';
+  if (rowStride === 1 && colStride % 4 === 0) return 'm';
+  return null;
+}
+
+/**
+ * Whether out = a · b (+ bias) of one batch goes to the panel kernel: the device must have 8-lane subgroups of
+ * consecutive threads (the kernel's broadcasts assume it) and A must be readable as vec4s ({@link panelLayout}).
+ */
+export function usePanelMatmul(a: Tensor, m: number, n: number, k: number): boolean {
+  return panelLayout(a, k) !== null && panelsPay(m, m * n * k);
+}
+
+/**
+ * Whether the device takes panel kernels at all (8-lane subgroups of consecutive threads, which the broadcasts
+ * assume; 64 KiB uniform bindings) and a product of `rows` output rows and `work` multiply-adds is worth one.
+ */
+export function panelsPay(rows: number, work: number): boolean {
+  const engine = getEngine();
+  if (!engine.device.features.has('subgroups')) return false;
+  if (PANEL_WINDOW_BYTES > engine.device.limits.maxUniformBufferBindingSize) return false;
+  const { isLlvmpipe, device } = engine.gpu.info;
+  const wanted = panelTuning.use === 'auto' ? isLlvmpipe && /256-bits/.test(device) : panelTuning.use;
+  return wanted && (panelTuning.use === true || (work >= MIN_WORK && rows >= PANEL_BLOCK_ROWS / 2));
+}
+
+/** B packed into panels ({@link buildPackPanelsKernel}); dispose `packed` when the dispatches are recorded. */
+export interface PackedPanels {
+  packed: Tensor;
+  k: number;
+  panels: number;
+  /** vec4s of one panel: K · 8. */
+  panelVec4s: number;
+}
+
+/** Packs the K × N matrix `b` (a 2-D view with any strides) into 32-column panels. */
+export function packPanels(b: Tensor): PackedPanels {
+  const engine = getEngine();
+  const [k, n] = b.shape;
+  const panels = Math.ceil(n / PANEL_COLUMNS);
+  const panelVec4s = k * (PANEL_COLUMNS / 4);
+  // Slack past the last panel so every window can span a full PANEL_WINDOW_BYTES, as its WGSL type declares.
+  const packed = Tensor.empty([panels * panelVec4s * 4 + PANEL_WINDOW_BYTES / 4]);
+  packKernel ??= buildPackPanelsKernel();
+  const total = panels * panelVec4s;
+  const words = new Array<number>(6).fill(0);
+  words[PACK.k] = k;
+  words[PACK.n] = n;
+  words[PACK.bOffset] = b.offset;
+  words[PACK.bRowStride] = b.strides[0];
+  words[PACK.bColStride] = b.strides[1];
+  words[PACK.total] = total;
+  engine.dispatch(packKernel, [b.storage.buffer, packed.storage.buffer], words, engine.grid(total, 64));
+  return { packed, k, panels, panelVec4s };
+}
+
+/** One dispatch's share of the product: panels [panel0, panel0 + panelCount) over k in [k0, k0 + kCount). */
+export interface PanelWindow {
+  panel0: number;
+  panelCount: number;
+  k0: number;
+  kCount: number;
+  /** The uniform window to bind. */
+  binding: GPUBufferBinding;
+}
+
+/**
+ * Cuts the product into uniform windows, one per dispatch: when K fits a window, each holds as many whole panels
+ * as fit (one per workgroup row of the grid); past that, each panel is summed over k in window-deep pieces, the
+ * later ones adding to the output. `granule` keeps every k0 and kCount a multiple of it (4 for the matmul's
+ * 4-deep steps, 9 for a 3×3 convolution's channels).
+ */
+export function forEachPanelWindow(p: PackedPanels, granule: number, run: (w: PanelWindow) => void): void {
+  const align = getEngine().device.limits.minUniformBufferOffsetAlignment;
+  const depth = Math.floor(PANEL_WINDOW_K / granule) * granule;
+  const window = (panel0: number, panelCount: number, k0: number, kCount: number) => {
+    const offset = (panel0 * p.panelVec4s + (k0 * PANEL_COLUMNS) / 4) * 16;
+    if (offset % align !== 0) {
+      throw new Error(
+        `matmul panels: window offset ${offset} breaks the uniform alignment of ${align} bytes`,
+      );
+    }
+    const binding = { buffer: p.packed.storage.buffer, offset, size: PANEL_WINDOW_BYTES };
+    run({ panel0, panelCount, k0, kCount, binding });
+  };
+  if (p.k <= depth) {
+    const perWindow = Math.floor(PANEL_WINDOW_K / Math.max(p.k, 1));
+    for (let q = 0; q < p.panels; q += perWindow) window(q, Math.min(perWindow, p.panels - q), 0, p.k);
+  } else {
+    for (let q = 0; q < p.panels; q++) {
+      for (let k0 = 0; k0 < p.k; k0 += depth) window(q, 1, k0, Math.min(depth, p.k - k0));
+    }
+  }
+}
+
+/**
+ * out[M, N] = a[M, K] · b[K, N] (+ bias[N]) through B packed into panels; one batch, float32, and only when
+ * {@link usePanelMatmul} said yes. The output may have any strides.
+ */
+export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): void {
+  const engine = getEngine();
+  const r = out.ndim;
+  const [m, k] = a.shape.slice(r - 2);
+  const n = b.shape[r - 1];
+  const layout = panelLayout(a, k);
+  if (!layout) throw new Error(`matmul panels: ${a} cannot be read as vec4s along k or m`);
+  const b2 = b.asView([k, n], b.strides.slice(r - 2), b.offset);
+  const panels = packPanels(b2);
+  try {
+    const kernel = panelKernel(bias !== undefined, layout);
+    const words = new Array<number>(16).fill(0);
+    words[PU.m] = m;
+    words[PU.n] = n;
+    words[PU.aOffset] = a.offset;
+    words[PU.aRowStride] = a.strides[r - 2];
+    words[PU.aColStride] = a.strides[r - 1];
+    words[PU.outColStride] = out.strides[r - 1];
+    words[PU.panelStride] = panels.panelVec4s;
+    words[PU.outOffset] = out.offset;
+    words[PU.outRowStride] = out.strides[r - 2];
+    words[PU.biasOffset] = bias?.offset ?? 0;
+    words[PU.biasStride] = bias?.strides[0] ?? 0;
+    forEachPanelWindow(panels, 4, (w) => {
+      words[PU.kCount] = w.kCount;
+      words[PU.kStart] = w.k0;
+      words[PU.panel0] = w.panel0;
+      words[PU.accumulate] = w.k0 > 0 ? 1 : 0;
+      words[PU.addBias] = w.k0 + w.kCount === k ? 1 : 0;
+      const buffers: (GPUBuffer | GPUBufferBinding)[] = [a.storage.buffer, w.binding];
+      if (bias) buffers.push(bias.storage.buffer);
+      buffers.push(out.storage.buffer);
+      engine.dispatch(kernel, buffers, words, [Math.ceil(m / PANEL_BLOCK_ROWS), w.panelCount]);
+    });
+  } finally {
+    panels.packed.dispose();
+    b2.dispose();
+  }
+}
