@@ -1,5 +1,11 @@
 import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
-import { PANEL_COLUMNS, PANEL_ROWS, PANEL_WINDOW_BYTES } from '../matmul/panel-kernel.js';
+import {
+  type LaneColumns,
+  laneVector,
+  PANEL_ROWS,
+  PANEL_WINDOW_BYTES,
+  panelColumns,
+} from '../matmul/panel-kernel.js';
 
 /**
  * The forward 3×3 convolution (stride 1, no dilation, one group) as the matmul's panel kernel reads it, for
@@ -7,7 +13,7 @@ import { PANEL_COLUMNS, PANEL_ROWS, PANEL_WINDOW_BYTES } from '../matmul/panel-k
  * uniform buffer are the cheapest). The product is out (pixels × Cout) = im2col(x) (pixels × Cin·9) · Wᵀ:
  *
  * - Wᵀ, k = (ci, ky, kx) in PyTorch's weight order, is packed into 32-column panels, bound as uniform windows;
- *   each lane gathers its 4 output channels of one tap.
+ *   each lane gathers its 3 or 4 output channels of one tap.
  * - im2col(x) is never built. A subgroup owns 16 consecutive output pixels of one row; for each input channel
  *   and kernel row, 6 of its lanes read one vec4 each, input columns x0 − 4 … x0 + 19, which hold every value
  *   the 3 taps of that row need for all 16 pixels; each is then broadcast from the lane that read it (lane and
@@ -54,20 +60,24 @@ function repeat(n: number, f: (i: number) => string, sep = '\n'): string {
   return Array.from({ length: n }, (_, i) => f(i)).join(sep);
 }
 
-export function buildPanelConv3x3Kernel(padLeft: number, bias: boolean): Kernel {
+export function buildPanelConv3x3Kernel(padLeft: number, bias: boolean, lane: LaneColumns): Kernel {
   if (padLeft < 0 || padLeft > 3) throw new Error(`panel conv: left padding ${padLeft} is outside 0…3`);
   const rows = PANEL_CONV_BLOCK;
+  const { type, part } = laneVector(lane);
   // Input column x0 + r + kx − padLeft sits at position r + kx − padLeft + 4 of the span read from x0 − 4.
-  const tap = (ky: number, kx: number) => `      {
-        let b = Bw[bAt + (c * 9u + ${ky * 3 + kx}u) * 8u];
-${repeat(rows, (r) => {
-  const at = r + kx - padLeft + 4;
-  return `        c${r} = fma(vec4<f32>(subgroupBroadcast(a${ky}[${at % 4}], ${Math.floor(at / 4)}u)), b, c${r});`;
-})}
-      }`;
+  // A kernel row's 3 taps: the gathers first, then each pixel's 3 multiply-adds together (see panel-kernel.ts).
+  const taps = (
+    ky: number,
+  ) => `${repeat(3, (kx) => `      let b${ky}${kx} = ${part(`Bw[bAt + (c * 9u + ${ky * 3 + kx}u) * 8u]`)};`)}
+${repeat(rows, (r) =>
+  repeat(3, (kx) => {
+    const at = r + kx - padLeft + 4;
+    return `      c${r} = fma(${type}(subgroupBroadcast(a${ky}[${at % 4}], ${Math.floor(at / 4)}u)), b${ky}${kx}, c${r});`;
+  }),
+)}`;
   const row = (ky: number) => `      let iy${ky} = oy + ${ky} - padTop;
       let a${ky} = select(vec4<f32>(0.0), X4[(plane + u32(clamp(iy${ky}, 0, H - 1)) * xRow) / 4u], colIn && iy${ky} >= 0 && iy${ky} < H);
-${repeat(3, (kx) => tap(ky, kx))}`;
+${taps(ky)}`;
   const biasDecl = bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : '';
   const addBias = bias
     ? `
@@ -103,21 +113,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let xBase = ui(${PC.xOffset}u) + n * ui(${PC.xBatchStride}u) + u32(clamp(col, 0, W - 4))
     + ui(${PC.cStart}u) * xChannel;
   let bAt = wid.y * ui(${PC.panelStride}u) + lane;
-${repeat(rows, (r) => `  var c${r} = vec4<f32>(0.0);`)}
+${repeat(rows, (r) => `  var c${r} = ${type}(0.0);`)}
   let cCount = ui(${PC.cCount}u);
   for (var c = 0u; c < cCount; c++) {
     let plane = xBase + c * xChannel;
 ${repeat(3, row)}
   }
   if (block >= blocks) { return; }
-  let coBase = (ui(${PC.panel0}u) + wid.y) * ${PANEL_COLUMNS}u + lane * 4u;
+  let coBase = (ui(${PC.panel0}u) + wid.y) * ${panelColumns(lane)}u + lane * ${lane}u;
   let cOut = ui(${PC.cOut}u);
   let outRow = ui(${PC.outOffset}u) + n * ui(${PC.outBatchStride}u) + u32(oy) * ui(${PC.outRowStride}u);
 ${repeat(rows, (r) => `  if (x0 + ${r}u < OW) { store(outRow + x0 + ${r}u, coBase, cOut, c${r}); }`)}
 }
 
-fn store(at0: u32, coBase: u32, cOut: u32, c: vec4<f32>) {
-  for (var e = 0u; e < 4u; e++) {
+fn store(at0: u32, coBase: u32, cOut: u32, c: ${type}) {
+  for (var e = 0u; e < ${lane}u; e++) {
     let co = coBase + e;
     if (co < cOut) {
       let at = at0 + co * ui(${PC.outChannelStride}u);
@@ -128,7 +138,7 @@ fn store(at0: u32, coBase: u32, cOut: u32, c: vec4<f32>) {
   }
 }`;
   return {
-    name: `conv2d_panels_3x3_pad${padLeft}${bias ? '_bias' : ''}`,
+    name: `conv2d_panels${lane}_3x3_pad${padLeft}${bias ? '_bias' : ''}`,
     code,
     bindings: bias ? ['read', 'uniform', 'read', 'read_write'] : ['read', 'uniform', 'read_write'],
   };

@@ -34,6 +34,8 @@ describe.runIf(() => getEngine().device.features.has('subgroups'))('conv2d throu
       bias: false,
       options: { padding: [0, 1, 0, 1] },
     },
+    // 60 output channels: lanes of 4 columns (two 32-column panels, the second partial); the rest take 3.
+    { name: '3x3 5→60', x: [1, 5, 3, 12], w: [60, 5, 3, 3], bias: true, options: { padding: 1 } },
     {
       name: '3x3 pad [2,0,1,2]',
       x: [1, 3, 5, 8],

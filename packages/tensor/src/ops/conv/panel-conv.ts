@@ -39,16 +39,16 @@ export function conv3x3ForwardPanels(
   if (!geometry || !layout || !fits || !panelsPay(pixels, pixels * g.cOut * g.cIn * 9)) return false;
 
   const engine = getEngine();
-  const key = `${g.padLeft}:${bias !== null}`;
-  let kernel = kernels.get(key);
-  if (!kernel) {
-    kernel = buildPanelConv3x3Kernel(g.padLeft, bias !== null);
-    kernels.set(key, kernel);
-  }
   // Wᵀ: k = (ci, ky, kx) runs contiguously through each output channel's weights.
   const wT = weight.asView([g.cIn * 9, g.cOut], [ww, wo], weight.offset);
   const panels = packPanels(wT);
   try {
+    const key = `${g.padLeft}:${bias !== null}:${panels.lane}`;
+    let kernel = kernels.get(key);
+    if (!kernel) {
+      kernel = buildPanelConv3x3Kernel(g.padLeft, bias !== null, panels.lane);
+      kernels.set(key, kernel);
+    }
     const perRow = Math.ceil(g.ow / PANEL_CONV_BLOCK);
     const blocks = g.batch * g.oh * perRow;
     const words = new Array<number>(24).fill(0);

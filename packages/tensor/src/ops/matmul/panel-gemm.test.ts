@@ -7,6 +7,7 @@ import { linear } from './linear.js';
 import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
 import { panelLayout, panelTuning, usePanelMatmul } from './panel-gemm.js';
+import { laneColumnsFor } from './panel-kernel.js';
 import '../../index.js';
 
 const hasSubgroups = () => getEngine().device.features.has('subgroups');
@@ -126,6 +127,22 @@ describe.runIf(hasSubgroups)('matmul through B panels in uniform windows', () =>
       cpu: ([a, b]) => matmulCpu(transposeCpu(a), b),
       ...TOL,
     });
+  });
+
+  // Lanes own 3 columns (24-column panels) or 4 (32-column panels), whichever pads N less; most shapes above take
+  // 3, so these take 4.
+  it('picks the panel width that pads N least; 4-column lanes with a partial last panel', async () => {
+    expect([24, 48, 100, 32, 64, 60].map(laneColumnsFor)).toEqual([3, 3, 3, 4, 4, 4]);
+    panelTuning.use = true;
+    for (const n of [60, 64]) {
+      await checkOp({
+        label: `N = ${n}`,
+        inputs: [randomCpu([21, 28], 37), randomCpu([28, n], 38), randomCpu([n], 39)],
+        gpu: ([x, w, b]) => linear(x, transpose(w, 0, 1), b),
+        cpu: ([x, w, b]) => linearCpu(x, transposeCpu(w), b),
+        ...TOL,
+      });
+    }
   });
 
   it('gives what the tiled kernel gives on a 4-aligned product', async () => {

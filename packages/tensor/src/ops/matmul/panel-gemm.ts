@@ -4,13 +4,15 @@ import { Tensor } from '../../tensor.js';
 import {
   buildPackPanelsKernel,
   buildPanelMatmulKernel,
+  type LaneColumns,
+  laneColumnsFor,
   PACK,
   PANEL_BLOCK_ROWS,
-  PANEL_COLUMNS,
   PANEL_WINDOW_BYTES,
   PANEL_WINDOW_K,
   type PanelLayout,
   PU,
+  panelColumns,
 } from './panel-kernel.js';
 
 /**
@@ -22,15 +24,13 @@ export const panelTuning: { use: 'auto' | boolean } = { use: 'auto' };
 /** Products smaller than this (multiply-adds) gain less than packing B costs. */
 const MIN_WORK = 1 << 18;
 
-let packKernel: Kernel | null = null;
-const matmulKernels = new Map<string, Kernel>();
+const kernels = new Map<string, Kernel>();
 
-function panelKernel(bias: boolean, layout: PanelLayout): Kernel {
-  const key = `${layout}:${bias}`;
-  let kernel = matmulKernels.get(key);
+function cached(key: string, build: () => Kernel): Kernel {
+  let kernel = kernels.get(key);
   if (!kernel) {
-    kernel = buildPanelMatmulKernel(bias, layout);
-    matmulKernels.set(key, kernel);
+    kernel = build();
+    kernels.set(key, kernel);
   }
   return kernel;
 }
@@ -71,19 +71,23 @@ export interface PackedPanels {
   packed: Tensor;
   k: number;
   panels: number;
+  /** Columns per lane, so panels of 8 × lane columns. */
+  lane: LaneColumns;
   /** vec4s of one panel: K · 8. */
   panelVec4s: number;
 }
 
-/** Packs the K × N matrix `b` (a 2-D view with any strides) into 32-column panels. */
+/** Packs the K × N matrix `b` (a 2-D view with any strides) into panels as wide as pad N the least. */
 export function packPanels(b: Tensor): PackedPanels {
   const engine = getEngine();
   const [k, n] = b.shape;
-  const panels = Math.ceil(n / PANEL_COLUMNS);
-  const panelVec4s = k * (PANEL_COLUMNS / 4);
+  const lane = laneColumnsFor(n);
+  const panels = Math.ceil(n / panelColumns(lane));
+  // One vec4 per lane and k, whatever the lane's width.
+  const panelVec4s = k * 8;
   // Slack past the last panel so every window can span a full PANEL_WINDOW_BYTES, as its WGSL type declares.
   const packed = Tensor.empty([panels * panelVec4s * 4 + PANEL_WINDOW_BYTES / 4]);
-  packKernel ??= buildPackPanelsKernel();
+  const packKernel = cached(`pack${lane}`, () => buildPackPanelsKernel(lane));
   const total = panels * panelVec4s;
   const words = new Array<number>(6).fill(0);
   words[PACK.k] = k;
@@ -93,7 +97,7 @@ export function packPanels(b: Tensor): PackedPanels {
   words[PACK.bColStride] = b.strides[1];
   words[PACK.total] = total;
   engine.dispatch(packKernel, [b.storage.buffer, packed.storage.buffer], words, engine.grid(total, 64));
-  return { packed, k, panels, panelVec4s };
+  return { packed, k, panels, lane, panelVec4s };
 }
 
 /** One dispatch's share of the product: panels [panel0, panel0 + panelCount) over k in [k0, k0 + kCount). */
@@ -116,7 +120,7 @@ export function forEachPanelWindow(p: PackedPanels, granule: number, run: (w: Pa
   const align = getEngine().device.limits.minUniformBufferOffsetAlignment;
   const depth = Math.floor(PANEL_WINDOW_K / granule) * granule;
   const window = (panel0: number, panelCount: number, k0: number, kCount: number) => {
-    const offset = (panel0 * p.panelVec4s + (k0 * PANEL_COLUMNS) / 4) * 16;
+    const offset = (panel0 * p.panelVec4s + k0 * 8) * 16;
     if (offset % align !== 0) {
       throw new Error(
         `matmul panels: window offset ${offset} breaks the uniform alignment of ${align} bytes`,
@@ -149,7 +153,10 @@ export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): voi
   const b2 = b.asView([k, n], b.strides.slice(r - 2), b.offset);
   const panels = packPanels(b2);
   try {
-    const kernel = panelKernel(bias !== undefined, layout);
+    const lane = panels.lane;
+    const kernel = cached(`${layout}:${lane}:${bias !== undefined}`, () =>
+      buildPanelMatmulKernel(bias !== undefined, layout, lane),
+    );
     const words = new Array<number>(16).fill(0);
     words[PU.m] = m;
     words[PU.n] = n;

@@ -16,8 +16,26 @@ import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
  * columns of sums, so each gathered vec4 of B feeds that many multiply-adds.
  */
 
-/** Columns of B in one panel: 8 lanes × 4 columns. */
-export const PANEL_COLUMNS = 32;
+/**
+ * Columns of B each lane owns: 4 (32-column panels), or 3 (24-column panels, for widths such as 24 or 48 that
+ * would leave a quarter of a 32-column panel idle). A lane still gathers one vec4 per k; with 3 the last lane of
+ * the vec4 is padding and skipped in the multiply-adds.
+ */
+export type LaneColumns = 3 | 4;
+
+/** Columns of B in one panel: 8 lanes × {@link LaneColumns}. */
+export const panelColumns = (lane: LaneColumns) => 8 * lane;
+
+/** The lane width that pads `n` columns to the fewest panel columns (4 on a tie). */
+export function laneColumnsFor(n: number): LaneColumns {
+  const padded = (lane: LaneColumns) => Math.ceil(n / panelColumns(lane)) * panelColumns(lane);
+  return padded(3) < padded(4) ? 3 : 4;
+}
+
+/** The WGSL type of a lane's sums, and the part of a gathered vec4 they use. */
+export function laneVector(lane: LaneColumns): { type: string; part: (v: string) => string } {
+  return lane === 4 ? { type: 'vec4<f32>', part: (v) => v } : { type: 'vec3<f32>', part: (v) => `${v}.xyz` };
+}
 /** k values of one panel that fit a 64 KiB uniform window. */
 export const PANEL_WINDOW_K = 512;
 /** Bytes of one uniform window (WebGPU's default maxUniformBufferBindingSize). */
@@ -70,8 +88,9 @@ function repeat(n: number, f: (i: number) => string, sep = '\n'): string {
  * out[M, N] (+)= A[M, k0 : k0 + kCount] · B-panels (+ bias). A is read as 4-aligned vec4s along k or along m
  * ({@link PanelLayout}); the output and bias take any strides and offset.
  */
-export function buildPanelMatmulKernel(bias: boolean, layout: PanelLayout): Kernel {
+export function buildPanelMatmulKernel(bias: boolean, layout: PanelLayout, lane: LaneColumns): Kernel {
   const rows = PANEL_ROWS;
+  const { type, part } = laneVector(lane);
   // Per 4-deep step: two vec4 reads of A per lane, then for each of the 4 k one gathered vec4 of B and `rows`
   // multiply-adds, each A value broadcast from the lane that read it. In the 'k' layout read h holds rows
   // 8h..8h+7 (lane = row) at 4 k; in the 'm' layout it holds k = 2h + lane / 4 of all 16 rows (4 per lane).
@@ -83,14 +102,11 @@ export function buildPanelMatmulKernel(bias: boolean, layout: PanelLayout): Kern
     layout === 'k'
       ? repeat(2, (h) => `    let a${h} = A4[aAt${h} + kk / 4u];`)
       : repeat(2, (h) => `    let a${h} = A4[min(aAt + (kk + ${2 * h}u) * kStep, aLast)];`);
+  // All 4 gathers first, then each row's 4 multiply-adds in a row, so a row's sums are loaded and stored once
+  // per step when they do not all fit in registers.
   const step = `${reads}
-${repeat(
-  4,
-  (e) => `    {
-      let b = Bw[bAt + (kk + ${e}u) * 8u];
-${repeat(rows, (r) => `      c${r} = fma(vec4<f32>(subgroupBroadcast(${source(r, e)})), b, c${r});`)}
-    }`,
-)}`;
+${repeat(4, (e) => `    let b${e} = ${part(`Bw[bAt + (kk + ${e}u) * 8u]`)};`)}
+${repeat(rows, (r) => repeat(4, (e) => `    c${r} = fma(${type}(subgroupBroadcast(${source(r, e)})), b${e}, c${r});`))}`;
   // Rows past M read in-bounds values that are never stored, which keeps every lane's read unconditional.
   const setup =
     layout === 'k'
@@ -111,12 +127,12 @@ ${UNIFORMS_WGSL}
 ${biasDecl}
 @group(0) @binding(${outBinding}) var<storage, read_write> out: array<f32>;
 
-fn store(row: u32, colBase: u32, c: vec4<f32>) {
+fn store(row: u32, colBase: u32, c: ${type}) {
   let M = ui(${PU.m}u);
   let N = ui(${PU.n}u);
   if (row >= M) { return; }
   let row0 = ui(${PU.outOffset}u) + row * ui(${PU.outRowStride}u);
-  for (var e = 0u; e < 4u; e++) {
+  for (var e = 0u; e < ${lane}u; e++) {
     let col = colBase + e;
     if (col < N) {
       let at = row0 + col * ui(${PU.outColStride}u);
@@ -138,15 +154,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let row0 = wid.x * ${PANEL_BLOCK_ROWS}u + (lid.x / 8u) * ${rows}u;
 ${setup}
   let bAt = wid.y * ui(${PU.panelStride}u) + lane;
-${repeat(rows, (r) => `  var c${r} = vec4<f32>(0.0);`)}
+${repeat(rows, (r) => `  var c${r} = ${type}(0.0);`)}
   for (var kk = 0u; kk < kCount; kk += 4u) {
 ${step}
   }
-  let colBase = (ui(${PU.panel0}u) + wid.y) * ${PANEL_COLUMNS}u + lane * 4u;
+  let colBase = (ui(${PU.panel0}u) + wid.y) * ${panelColumns(lane)}u + lane * ${lane}u;
 ${repeat(rows, (r) => `  store(row0 + ${r}u, colBase, c${r});`)}
 }`;
   return {
-    name: `matmul_panels_${layout}${bias ? '_bias' : ''}`,
+    name: `matmul_panels_${layout}${lane}${bias ? '_bias' : ''}`,
     code,
     bindings: bias ? ['read', 'uniform', 'read', 'read_write'] : ['read', 'uniform', 'read_write'],
   };
@@ -164,10 +180,11 @@ export const PACK = {
 } as const;
 
 /**
- * panels[p, k, 0:32] = B[k, 32p : 32p + 32], zero past N: one thread per vec4, B read through its strides so
- * transposed or broadcast operands need no copy first.
+ * panels[p, k, q] = the vec4 of lane q: B[k, w·p + c·q : … + c] for c = {@link LaneColumns} and panel width w = 8c,
+ * zero past N and in the padding lane of c = 3; one thread per vec4, B read through its strides so transposed or
+ * broadcast operands need no copy first.
  */
-export function buildPackPanelsKernel(): Kernel {
+export function buildPackPanelsKernel(lane: LaneColumns): Kernel {
   const code = `${UNIFORMS_WGSL}
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read_write> panels: array<vec4<f32>>;
@@ -181,14 +198,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let q = i % 8u;
   let k = (i / 8u) % K;
   let p = i / (8u * K);
-  let col = p * ${PANEL_COLUMNS}u + q * 4u;
+  let col = p * ${panelColumns(lane)}u + q * ${lane}u;
   let at = ui(${PACK.bOffset}u) + k * ui(${PACK.bRowStride}u);
   let cs = ui(${PACK.bColStride}u);
   var v = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) {
+  for (var e = 0u; e < ${lane}u; e++) {
     if (col + e < N) { v[e] = B[at + (col + e) * cs]; }
   }
   panels[i] = v;
 }`;
-  return { name: 'matmul_pack_panels', code, bindings: ['read', 'read_write'] };
+  return { name: `matmul_pack_panels${lane}`, code, bindings: ['read', 'read_write'] };
 }
