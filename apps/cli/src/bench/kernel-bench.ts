@@ -12,7 +12,7 @@ import {
   tidy,
 } from '@nephron/tensor';
 import { loadTfjs, type Tfjs } from './tfjs.js';
-import { syncOurs, timeGpu } from './timing.js';
+import { syncOurs, timeAlternating, timeGpu } from './timing.js';
 
 /** One row of `nephron bench kernels`: GFLOP/s of ours and of tfjs-webgpu on the same adapter, and their ratio. */
 export interface KernelRow {
@@ -88,7 +88,12 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
     options.onRow?.(r);
   };
   // Both sides read their result back each run, so both pay for the same transfer.
-  const timeOurs = async (f: () => Tensor) => {
+  const oursRunner = (f: () => Tensor) => async () => {
+    const out = tidy(() => keep(f()));
+    await out.toArray();
+    out.dispose();
+  };
+  const settle = async (f: () => Tensor) => {
     // With tuning on (NEPHRON_AUTOTUNE=1), a first call queues the tuning of its shape class: let it finish
     // before the clock starts, so the rows time the tuned kernels.
     if (autotuner.enabled) {
@@ -96,13 +101,25 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
       await settleAutotune();
     }
     autotuner.last.clear();
-    return timeGpu(
+  };
+  const timeOurs = async (f: () => Tensor) => {
+    await settle(f);
+    return (await timeGpu(oursRunner(f), syncOurs, minMs)).ms;
+  };
+  // Rows with a tfjs figure time the two sides in alternation (timing.ts), so the ratio compares like conditions.
+  const timeBoth = async (
+    f: () => Tensor,
+    theirs: (() => unknown) | null,
+  ): Promise<[number, number | null]> => {
+    if (!tf || !theirs) return [await timeOurs(f), null];
+    await settle(f);
+    const ours = oursRunner(f);
+    return timeAlternating(
       async () => {
-        const out = tidy(() => keep(f()));
-        await out.toArray();
-        out.dispose();
+        await ours();
+        await syncOurs();
       },
-      syncOurs,
+      tf.runner(theirs),
       minMs,
     );
   };
@@ -111,9 +128,8 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
     const n = 1024;
     const a = randn([n, n]);
     const b = randn([n, n]);
-    const ours = await timeOurs(() => matmul(a, b));
-    const theirs = tf ? await tf.time(() => tf.matMul([n, n], [n, n]), minMs) : null;
-    add(row('matmul 1024³', 2 * n ** 3, ours.ms, theirs));
+    const [ours, theirs] = await timeBoth(() => matmul(a, b), tf && (() => tf.matMul([n, n], [n, n])));
+    add(row('matmul 1024³', 2 * n ** 3, ours, theirs));
     a.dispose();
     b.dispose();
   }
@@ -127,20 +143,19 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
     const w = randn([c.cout, c.c / c.groups, c.k, c.k]);
     const options = { padding: pad, groups: c.groups };
     if (wanted(names[0])) {
-      const ours = await timeOurs(() => conv2d(x, w, null, options));
-      const theirs = tf ? await tf.time(() => tf.conv2d(c), minMs) : null;
-      add(row(names[0], flops, ours.ms, theirs));
+      const [ours, theirs] = await timeBoth(() => conv2d(x, w, null, options), tf && (() => tf.conv2d(c)));
+      add(row(names[0], flops, ours, theirs));
     }
     // The backward kernels are timed directly, one gradient each, as autograd calls them.
     const dy = randn([c.n, c.cout, c.h, c.w]);
     const g = convGeometry(x.shape, w.shape, null, options);
     if (wanted(names[1])) {
       const input = await timeOurs(() => conv2dGradInput(dy, w, g));
-      add(row(names[1], flops, input.ms, null));
+      add(row(names[1], flops, input, null));
     }
     if (wanted(names[2])) {
       const weight = await timeOurs(() => conv2dGradWeight(dy, x, g));
-      add(row(names[2], flops, weight.ms, null));
+      add(row(names[2], flops, weight, null));
     }
     for (const t of [x, w, dy]) t.dispose();
   }

@@ -2,8 +2,8 @@ import { getGpu } from '@nephron/tensor';
 
 /** The tfjs-webgpu side of the kernel benchmark, on the same WebGPU adapter as ours. */
 export interface Tfjs {
-  /** Median ms of `make` (which returns a tfjs tensor), each run read back to force completion. */
-  time(make: () => unknown, minMs: number): Promise<number>;
+  /** One run of `make` (which returns a tfjs tensor), read back to force completion, for a timer to call. */
+  runner(make: () => unknown): () => Promise<void>;
   matMul(a: number[], b: number[]): unknown;
   conv2d(c: { n: number; c: number; h: number; w: number; cout: number; k: number; groups: number }): unknown;
   dispose(): void;
@@ -45,24 +45,12 @@ export async function loadTfjs(): Promise<Tfjs | null> {
     return v;
   };
   return {
-    async time(make, minMs) {
-      const run = async () => {
+    runner(make) {
+      return async () => {
         const t = make() as { data(): Promise<unknown>; dispose(): void };
         await t.data();
         t.dispose();
       };
-      await run();
-      const samples: number[] = [];
-      let spent = 0;
-      while (samples.length < 3 || (spent < minMs && samples.length < 50)) {
-        const start = performance.now();
-        await run();
-        const ms = performance.now() - start;
-        samples.push(ms);
-        spent += ms;
-      }
-      samples.sort((a, b) => a - b);
-      return samples[Math.floor(samples.length / 2)];
     },
     matMul(a, b) {
       const [x, y] = operands(`mm${a}${b}`, () => [tf.randomNormal(a), tf.randomNormal(b)]);

@@ -33,3 +33,31 @@ export async function timeGpu(
 }
 
 export const syncOurs = () => getEngine().sync();
+
+/**
+ * Times two runners (each records its GPU work and waits for it) in alternation, one run of each in turn, and
+ * returns both medians in ms. On a shared machine the load then falls on both sides alike, so their ratio is
+ * steadier than that of two figures taken one after the other. Each is warmed up (and compiled) first; runs
+ * repeat until both have 3 samples and `minMs` has passed for each, at most 50 each.
+ */
+export async function timeAlternating(
+  a: () => Promise<void>,
+  b: () => Promise<void>,
+  minMs = 1000,
+): Promise<[number, number]> {
+  await a();
+  await b();
+  const samples: [number[], number[]] = [[], []];
+  let spent = 0;
+  while (samples[0].length < 3 || (spent < 2 * minMs && samples[0].length < 50)) {
+    for (const [i, run] of [a, b].entries()) {
+      const start = performance.now();
+      await run();
+      const ms = performance.now() - start;
+      samples[i].push(ms);
+      spent += ms;
+    }
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return [median(samples[0]), median(samples[1])];
+}

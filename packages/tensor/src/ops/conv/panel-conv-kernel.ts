@@ -66,15 +66,22 @@ export function buildPanelConv3x3Kernel(padLeft: number, bias: boolean, lane: La
   const { type, part } = laneVector(lane);
   // Input column x0 + r + kx − padLeft sits at position r + kx − padLeft + 4 of the span read from x0 − 4.
   // A kernel row's 3 taps: the gathers first, then each pixel's 3 multiply-adds together (see panel-kernel.ts).
-  const taps = (
-    ky: number,
-  ) => `${repeat(3, (kx) => `      let b${ky}${kx} = ${part(`Bw[bAt + (c * 9u + ${ky * 3 + kx}u) * 8u]`)};`)}
-${repeat(rows, (r) =>
-  repeat(3, (kx) => {
-    const at = r + kx - padLeft + 4;
-    return `      c${r} = fma(${type}(subgroupBroadcast(a${ky}[${at % 4}], ${Math.floor(at / 4)}u)), b${ky}${kx}, c${r});`;
-  }),
-)}`;
+  // Neighbouring pixels share inputs (pixel r's tap kx + 1 is pixel r + 1's tap kx), so each of the 18 input
+  // columns a kernel row touches is broadcast once; then the gathers, then each pixel's 3 multiply-adds together.
+  const taps = (ky: number) => {
+    const spread = repeat(rows + 2, (i) => {
+      const at = i - padLeft + 4;
+      return `      let s${ky}_${i} = ${type}(subgroupBroadcast(a${ky}[${at % 4}], ${Math.floor(at / 4)}u));`;
+    });
+    const gathers = repeat(
+      3,
+      (kx) => `      let b${ky}${kx} = ${part(`Bw[bAt + (c * 9u + ${ky * 3 + kx}u) * 8u]`)};`,
+    );
+    const sums = repeat(rows, (r) =>
+      repeat(3, (kx) => `      c${r} = fma(s${ky}_${r + kx}, b${ky}${kx}, c${r});`),
+    );
+    return `${spread}\n${gathers}\n${sums}`;
+  };
   const row = (ky: number) => `      let iy${ky} = oy + ${ky} - padTop;
       let a${ky} = select(vec4<f32>(0.0), X4[(plane + u32(clamp(iy${ky}, 0, H - 1)) * xRow) / 4u], colIn && iy${ky} >= 0 && iy${ky} < H);
 ${taps(ky)}`;
