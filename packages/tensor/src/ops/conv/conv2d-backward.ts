@@ -1,6 +1,6 @@
 import { getEngine } from '../../engine/engine.js';
 import { Tensor } from '../../tensor.js';
-import { allocate, forEachBatchChunk, imagesPerLaunch } from './batch-chunks.js';
+import { allocate, bindingLimit, forEachBatchChunk, imagesPerLaunch } from './batch-chunks.js';
 import {
   cached,
   depthwiseShape,
@@ -24,14 +24,17 @@ import {
   dispatchDepthwiseScatter,
   rowsAligned,
 } from './depthwise-rows.js';
+import { conv3x3GradInputPanels } from './panel-conv.js';
 import { type ConvGeometry, isDepthwise } from './params.js';
-import { pointwiseGradWeightPartials } from './pointwise.js';
+import { isPointwise, pointwiseGradWeightPartials, pointwisePanels } from './pointwise.js';
 import { biasGradKernel, REDUCE_WG } from './reduce-kernel.js';
 
 /** dL/dx: the transposed convolution of dy with the weight. */
 export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
   const dx = Tensor.empty([g.batch, g.cIn, g.h, g.w], 'float32');
   if (dx.numel() === 0) return dx;
+  if (isPointwise(g) && pointwisePanels('gradInput', dy, weight, null, dx, bindingLimit())) return dx;
+  if (conv3x3GradInputPanels(dy, weight, dx, g, bindingLimit())) return dx;
   const depthwise = isDepthwise(g);
   forEachBatchChunk(
     g,

@@ -26,13 +26,30 @@ describe.runIf(() => getEngine().device.features.has('subgroups'))('conv2d throu
     { name: '1x1 12→36', x: [2, 12, 5, 4], w: [36, 12, 1, 1], bias: true, options: {} },
     // 20 columns: a ragged second 16-pixel block per row; 3×3 over 8 channels = 72 k in one window.
     { name: '3x3 8→6 pad 1', x: [2, 8, 6, 20], w: [6, 8, 3, 3], bias: true, options: { padding: 1 } },
-    // EfficientNet's static SAME as asymmetric padding, and no left padding at all.
+    // EfficientNet's static SAME as asymmetric padding (its 7-wide input gradient falls back: not 4-aligned),
+    // and no left padding at all.
     {
       name: '3x3 SAME [0,1,0,1]',
       x: [1, 4, 7, 8],
       w: [5, 4, 3, 3],
       bias: false,
       options: { padding: [0, 1, 0, 1] },
+    },
+    // Convolutions the panels do not take, with 4-aligned shapes whose transposed geometry alone would pass: a
+    // stride-2 and a depthwise 3×3 must fall back, their input gradients too.
+    {
+      name: '3x3 stride 2',
+      x: [1, 4, 16, 16],
+      w: [4, 4, 3, 3],
+      bias: false,
+      options: { stride: 2, padding: 1 },
+    },
+    {
+      name: '3x3 depthwise',
+      x: [1, 8, 8, 8],
+      w: [8, 1, 3, 3],
+      bias: false,
+      options: { groups: 8, padding: 1 },
     },
     // 60 output channels: lanes of 4 columns (two 32-column panels, the second partial); the rest take 3.
     { name: '3x3 5→60', x: [1, 5, 3, 12], w: [60, 5, 3, 3], bias: true, options: { padding: 1 } },

@@ -1,27 +1,22 @@
+import { noGrad } from '../../autograd/grad-mode.js';
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel } from '../../engine/kernel.js';
 import type { Tensor } from '../../tensor.js';
 import { forEachPanelWindow, packPanels, panelsPay } from '../matmul/panel-gemm.js';
+import { flip, permute } from '../views.js';
 import { buildPanelConv3x3Kernel, PANEL_CONV_BLOCK, PC } from './panel-conv-kernel.js';
-import type { ConvGeometry } from './params.js';
+import { type ConvGeometry, convGeometry } from './params.js';
 
 const kernels = new Map<string, Kernel>();
 
 const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
 
 /**
- * The forward 3×3 convolution through the panel kernel (panel-conv-kernel.ts), on llvmpipe. Returns false, doing
- * nothing, when it does not apply: another device, another geometry (it takes stride 1, no dilation, one group,
- * left padding ≤ 3), an image whose strides are not 4-aligned, operands past one binding, or a small product.
+ * Whether the panel kernel runs this 3×3 convolution of `x` into `out`: on llvmpipe (panelsPay), at stride 1
+ * without dilation, one group, left padding ≤ 3, with the image's strides and offset 4-aligned, every operand
+ * within one binding, and a product large enough.
  */
-export function conv3x3ForwardPanels(
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  out: Tensor,
-  g: ConvGeometry,
-  limit: number,
-): boolean {
+function panelsApply(x: Tensor, out: Tensor, others: Tensor[], g: ConvGeometry, limit: number): boolean {
   const geometry =
     g.kh === 3 &&
     g.kw === 3 &&
@@ -32,12 +27,72 @@ export function conv3x3ForwardPanels(
     g.dilationW === 1 &&
     g.padLeft <= 3;
   const [sn, sc, sh, sw] = x.strides;
-  const [wo, wc, wh, ww] = weight.strides;
-  const layout = sw === 1 && aligned(x.offset, sn, sc, sh, g.w) && wc === 3 * wh && wh === 3 * ww;
-  const fits = [x, weight, out, ...(bias ? [bias] : [])].every((t) => t.storage.buffer.size <= limit);
+  const layout = sw === 1 && aligned(x.offset, sn, sc, sh, g.w);
+  const fits = [x, out, ...others].every((t) => t.storage.buffer.size <= limit);
   const pixels = g.batch * g.oh * g.ow;
-  if (!geometry || !layout || !fits || !panelsPay(pixels, pixels * g.cOut * g.cIn * 9)) return false;
+  return geometry && layout && fits && panelsPay(pixels, pixels * g.cOut * g.cIn * 9);
+}
 
+/**
+ * The forward 3×3 convolution through the panel kernel (panel-conv-kernel.ts), on llvmpipe. Returns false, doing
+ * nothing, when it does not apply ({@link panelsApply}, and a weight whose taps are not contiguous).
+ */
+export function conv3x3ForwardPanels(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  out: Tensor,
+  g: ConvGeometry,
+  limit: number,
+): boolean {
+  const [, wc, wh, ww] = weight.strides;
+  const others = bias ? [weight, bias] : [weight];
+  if (wc !== 3 * wh || wh !== 3 * ww || !panelsApply(x, out, others, g, limit)) return false;
+  runPanels(x, weight, bias, out, g);
+  return true;
+}
+
+/**
+ * The input gradient of a stride-1 3×3 convolution is itself one: dy convolved with the weight rotated by 180°
+ * and its channel axes swapped, padded by 2 − p on each side where the forward padded by p. So it runs through
+ * the same panel kernel on a small rotated copy of the weight. Returns false, doing nothing, when that does not
+ * apply (a forward convolution with stride, dilation or groups, padding outside 0…2 on any side, or
+ * {@link panelsApply}).
+ */
+export function conv3x3GradInputPanels(
+  dy: Tensor,
+  weight: Tensor,
+  dx: Tensor,
+  g: ConvGeometry,
+  limit: number,
+): boolean {
+  const pads = [g.padLeft, g.padRight, g.padTop, g.padBottom];
+  // The forward convolution itself must be one the panels take (stride 1, one group…): the checks below see only
+  // the transposed geometry.
+  const unit = g.groups === 1 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1;
+  if (!unit || g.kh !== 3 || g.kw !== 3 || pads.some((p) => p < 0 || p > 2)) return false;
+  const padding = pads.map((p) => 2 - p) as [number, number, number, number];
+  const gt = convGeometry(dy.shape, [g.cIn, g.cOut, 3, 3], null, { padding });
+  if (gt.oh !== g.h || gt.ow !== g.w || !panelsApply(dy, dx, [weight], gt, limit)) return false;
+  const rotated = noGrad(() => {
+    const flipped = flip(weight, [2, 3]);
+    const swapped = permute(flipped, [1, 0, 2, 3]);
+    const copy = swapped.contiguous();
+    flipped.dispose();
+    swapped.dispose();
+    return copy;
+  });
+  try {
+    runPanels(dy, rotated, null, dx, gt);
+  } finally {
+    rotated.dispose();
+  }
+  return true;
+}
+
+function runPanels(x: Tensor, weight: Tensor, bias: Tensor | null, out: Tensor, g: ConvGeometry): void {
+  const [wo, , , ww] = weight.strides;
+  const [sn, sc, sh] = x.strides;
   const engine = getEngine();
   // Wᵀ: k = (ci, ky, kx) runs contiguously through each output channel's weights.
   const wT = weight.asView([g.cIn * 9, g.cOut], [ww, wo], weight.offset);
@@ -86,5 +141,4 @@ export function conv3x3ForwardPanels(
     panels.packed.dispose();
     wT.dispose();
   }
-  return true;
 }

@@ -60,22 +60,24 @@ export function pointwiseGradWeightPartials(dy: Tensor, x: Tensor, splits: numbe
 }
 
 /**
- * The forward 1×1 convolution through the matmul's panel kernel (llvmpipe): per image, outᵀ (HW × Cout) =
- * x[b]ᵀ (HW × Cin) · Wᵀ (Cin × Cout), where x[b]ᵀ is the image read in place as vec4s of 4 pixels (the 'm'
- * layout) and the weight is the B that gets packed into uniform windows. Returns false, doing nothing, when the
- * panel kernel does not apply (other devices, unaligned strides, buffers past one binding, small products).
+ * A 1×1 convolution pass through the matmul's panel kernel (llvmpipe): per image, out[b]ᵀ (HW × N) =
+ * src[b]ᵀ (HW × K) · B, where src[b]ᵀ is the image read in place as vec4s of 4 pixels (the 'm' layout) and B, the
+ * weight, is what gets packed into uniform windows. Forward: src = x, B = Wᵀ (Cin × Cout). Input gradient:
+ * src = dy, B = W (Cout × Cin), no bias. Returns false, doing nothing, when the panel kernel does not apply (other
+ * devices, unaligned strides, buffers past one binding, small products).
  */
-export function pointwiseForwardPanels(
-  x: Tensor,
+export function pointwisePanels(
+  pass: 'forward' | 'gradInput',
+  src: Tensor,
   weight: Tensor,
   bias: Tensor | null,
   out: Tensor,
   limit: number,
 ): boolean {
-  const [batch, cIn, h, w] = x.shape;
-  const cOut = weight.shape[0];
+  const [batch, k, h, w] = src.shape;
+  const n = out.shape[1];
   const pixels = h * w;
-  const merged = pixelsMerge(x, limit) && x.strides[3] === 1 && x.strides[0] % 4 === 0;
+  const merged = pixelsMerge(src, limit) && src.strides[3] === 1 && src.strides[0] % 4 === 0;
   if (!merged || weight.storage.buffer.size > limit || out.storage.buffer.size > limit) return false;
   const views: Tensor[] = [];
   const view = (t: Tensor, shape: number[], strides: number[], offset: number) => {
@@ -84,13 +86,14 @@ export function pointwiseForwardPanels(
     return v;
   };
   try {
-    const image = (b: number) => view(x, [pixels, cIn], [1, x.strides[1]], x.offset + b * x.strides[0]);
-    if (!usePanelMatmul(image(0), pixels, cOut, cIn)) return false;
-    const wT = view(weight, [cIn, cOut], [weight.strides[1], weight.strides[0]], weight.offset);
-    const b1 = bias ? view(bias, [cOut], [bias.strides[0]], bias.offset) : undefined;
+    const image = (b: number) => view(src, [pixels, k], [1, src.strides[1]], src.offset + b * src.strides[0]);
+    if (!usePanelMatmul(image(0), pixels, n, k)) return false;
+    const [s0, s1] = weight.strides;
+    const matrix = view(weight, [k, n], pass === 'forward' ? [s1, s0] : [s0, s1], weight.offset);
+    const b1 = bias ? view(bias, [n], [bias.strides[0]], bias.offset) : undefined;
     for (let b = 0; b < batch; b++) {
-      const y = view(out, [pixels, cOut], [out.strides[3], out.strides[1]], out.offset + b * out.strides[0]);
-      panelGemm(image(b), wT, y, b1);
+      const y = view(out, [pixels, n], [out.strides[3], out.strides[1]], out.offset + b * out.strides[0]);
+      panelGemm(image(b), matrix, y, b1);
     }
     return true;
   } finally {
