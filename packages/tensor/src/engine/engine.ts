@@ -106,20 +106,12 @@ export class Engine {
     const resources = buffers.map((b, i) => {
       const resource = 'buffer' in b ? b : { buffer: b };
       const bytes = resource.size ?? resource.buffer.size - (resource.offset ?? 0);
-      if (kernel.bindings[i] === 'uniform') {
-        const limit = this.device.limits.maxUniformBufferBindingSize;
-        if (bytes > limit) {
-          throw new RangeError(
-            `kernel ${kernel.name}: uniform binding ${i + 1} is ${bytes} bytes, over this device's ` +
-              `maxUniformBufferBindingSize of ${limit} bytes`,
-          );
-        }
-        return resource;
-      }
-      if (bytes > this.maxBindingBytes) {
+      const uniform = kernel.bindings[i] === 'uniform';
+      const limit = uniform ? this.device.limits.maxUniformBufferBindingSize : this.maxBindingBytes;
+      if (bytes > limit) {
         throw new RangeError(
-          `kernel ${kernel.name}: storage binding ${i + 1} is ${bytes} bytes, over this device's ` +
-            `maxStorageBufferBindingSize of ${this.maxBindingBytes} bytes`,
+          `kernel ${kernel.name}: ${uniform ? 'uniform' : 'storage'} binding ${i + 1} is ${bytes} bytes, over ` +
+            `this device's max${uniform ? 'Uniform' : 'Storage'}BufferBindingSize of ${limit} bytes`,
         );
       }
       return resource;

@@ -29,8 +29,11 @@ function panelsApply(x: Tensor, out: Tensor, others: Tensor[], g: ConvGeometry, 
   const [sn, sc, sh, sw] = x.strides;
   const layout = sw === 1 && aligned(x.offset, sn, sc, sh, g.w);
   const fits = [x, out, ...others].every((t) => t.storage.buffer.size <= limit);
+  // panelsPay counts a workgroup per PANEL_BLOCK_ROWS rows; ragged 16-pixel blocks can need a few more.
+  const blocks = g.batch * g.oh * Math.ceil(g.ow / PANEL_CONV_BLOCK);
+  const grid = Math.ceil(blocks / 8) <= getEngine().device.limits.maxComputeWorkgroupsPerDimension;
   const pixels = g.batch * g.oh * g.ow;
-  return geometry && layout && fits && panelsPay(pixels, pixels * g.cOut * g.cIn * 9);
+  return geometry && layout && fits && grid && panelsPay(pixels, pixels * g.cOut * g.cIn * 9);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getEngine, init } from '../../engine/engine.js';
+import { Tensor } from '../../tensor.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { narrow, transpose } from '../views.js';
@@ -7,7 +8,7 @@ import { linear } from './linear.js';
 import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
 import { panelLayout, panelTuning, usePanelMatmul } from './panel-gemm.js';
-import { laneColumnsFor } from './panel-kernel.js';
+import { buildPanelMatmulKernel, laneColumnsFor } from './panel-kernel.js';
 import '../../index.js';
 
 const hasSubgroups = () => getEngine().device.features.has('subgroups');
@@ -37,6 +38,23 @@ describe.runIf(hasSubgroups)('matmul through B panels in uniform windows', () =>
     } finally {
       a.dispose();
       odd.dispose();
+    }
+  });
+
+  it('a uniform window larger than the device allows is refused, naming the kernel and the limit', () => {
+    const a = tensor(new Float32Array(64), [8, 8]);
+    const big = Tensor.empty([16384 + 4]);
+    const out = Tensor.empty([64]);
+    try {
+      const kernel = buildPanelMatmulKernel(false, 'k', 4);
+      const window = { buffer: big.storage.buffer, offset: 0, size: 65536 + 16 };
+      expect(() =>
+        getEngine().dispatch(kernel, [a.storage.buffer, window, out.storage.buffer], [], [1]),
+      ).toThrow(
+        /matmul_panels_k4: uniform binding 2 is 65552 bytes, over this device's maxUniformBufferBindingSize/,
+      );
+    } finally {
+      for (const t of [a, big, out]) t.dispose();
     }
   });
 

@@ -61,6 +61,8 @@ export function panelsPay(rows: number, work: number): boolean {
   const engine = getEngine();
   if (!engine.device.features.has('subgroups')) return false;
   if (PANEL_WINDOW_BYTES > engine.device.limits.maxUniformBufferBindingSize) return false;
+  // One workgroup per PANEL_BLOCK_ROWS rows, along x only.
+  if (rows > PANEL_BLOCK_ROWS * engine.device.limits.maxComputeWorkgroupsPerDimension) return false;
   const { isLlvmpipe, device } = engine.gpu.info;
   const wanted = panelTuning.use === 'auto' ? isLlvmpipe && /256-bits/.test(device) : panelTuning.use;
   return wanted && (panelTuning.use === true || (work >= MIN_WORK && rows >= PANEL_BLOCK_ROWS / 2));
