@@ -1,9 +1,7 @@
-import { noGrad } from '../../autograd/grad-mode.js';
 import { getEngine } from '../../engine/engine.js';
 import type { Kernel } from '../../engine/kernel.js';
 import type { Tensor } from '../../tensor.js';
-import { forEachPanelWindow, packPanels, panelsPay } from '../matmul/panel-gemm.js';
-import { flip, permute } from '../views.js';
+import { forEachPanelWindow, type PackedPanels, packPanels, panelsPay } from '../matmul/panel-gemm.js';
 import { buildPanelConv3x3Kernel, PANEL_CONV_BLOCK, PC } from './panel-conv-kernel.js';
 import { type ConvGeometry, convGeometry } from './params.js';
 
@@ -33,7 +31,7 @@ function panelsApply(x: Tensor, out: Tensor, others: Tensor[], g: ConvGeometry, 
   const blocks = g.batch * g.oh * Math.ceil(g.ow / PANEL_CONV_BLOCK);
   const grid = Math.ceil(blocks / 8) <= getEngine().device.limits.maxComputeWorkgroupsPerDimension;
   const pixels = g.batch * g.oh * g.ow;
-  return geometry && layout && fits && grid && panelsPay(pixels, pixels * g.cOut * g.cIn * 9);
+  return geometry && layout && fits && grid && panelsPay(pixels, g.cOut, g.cIn * 9, 9);
 }
 
 /**
@@ -51,16 +49,22 @@ export function conv3x3ForwardPanels(
   const [, wc, wh, ww] = weight.strides;
   const others = bias ? [weight, bias] : [weight];
   if (wc !== 3 * wh || wh !== 3 * ww || !panelsApply(x, out, others, g, limit)) return false;
-  runPanels(x, weight, bias, out, g);
+  // Wᵀ: k = (ci, ky, kx) runs contiguously through each output channel's weights.
+  const wT = weight.asView([g.cIn * 9, g.cOut], [ww, weight.strides[0]], weight.offset);
+  try {
+    runPanels(x, packPanels(wT), bias, out, g);
+  } finally {
+    wT.dispose();
+  }
   return true;
 }
 
 /**
  * The input gradient of a stride-1 3×3 convolution is itself one: dy convolved with the weight rotated by 180°
  * and its channel axes swapped, padded by 2 − p on each side where the forward padded by p. So it runs through
- * the same panel kernel on a small rotated copy of the weight. Returns false, doing nothing, when that does not
- * apply (a forward convolution with stride, dilation or groups, padding outside 0…2 on any side, or
- * {@link panelsApply}).
+ * the same panel kernel, the packing reading the weight rotated in place. Returns false, doing nothing, when
+ * that does not apply (a forward convolution with stride, dilation or groups, padding outside 0…2 on any side,
+ * taps that are not contiguous, or {@link panelsApply}).
  */
 export function conv3x3GradInputPanels(
   dy: Tensor,
@@ -77,29 +81,22 @@ export function conv3x3GradInputPanels(
   const padding = pads.map((p) => 2 - p) as [number, number, number, number];
   const gt = convGeometry(dy.shape, [g.cIn, g.cOut, 3, 3], null, { padding });
   if (gt.oh !== g.h || gt.ow !== g.w || !panelsApply(dy, dx, [weight], gt, limit)) return false;
-  const rotated = noGrad(() => {
-    const flipped = flip(weight, [2, 3]);
-    const swapped = permute(flipped, [1, 0, 2, 3]);
-    const copy = swapped.contiguous();
-    flipped.dispose();
-    swapped.dispose();
-    return copy;
-  });
+  // Rows k = (co, tap) of the rotated weight, read in place from W[co, ci, 8 − tap].
+  const [wo, wi, wh, ww] = weight.strides;
+  if (wh !== 3 * ww) return false;
+  const matrix = weight.asView([g.cOut * 9, g.cIn], [wo, wi], weight.offset);
   try {
-    runPanels(dy, rotated, null, dx, gt);
+    runPanels(dy, packPanels(matrix, { taps: 9, tapStride: ww }), null, dx, gt);
   } finally {
-    rotated.dispose();
+    matrix.dispose();
   }
   return true;
 }
 
-function runPanels(x: Tensor, weight: Tensor, bias: Tensor | null, out: Tensor, g: ConvGeometry): void {
-  const [wo, , , ww] = weight.strides;
+/** Runs the panel convolution of `x` with weights already packed (k = (ci, ky, kx), n = output channel). */
+function runPanels(x: Tensor, panels: PackedPanels, bias: Tensor | null, out: Tensor, g: ConvGeometry): void {
   const [sn, sc, sh] = x.strides;
   const engine = getEngine();
-  // Wᵀ: k = (ci, ky, kx) runs contiguously through each output channel's weights.
-  const wT = weight.asView([g.cIn * 9, g.cOut], [ww, wo], weight.offset);
-  const panels = packPanels(wT);
   try {
     const key = `${g.padLeft}:${bias !== null}:${panels.lane}`;
     let kernel = kernels.get(key);
@@ -142,6 +139,5 @@ function runPanels(x: Tensor, weight: Tensor, bias: Tensor | null, out: Tensor, 
     });
   } finally {
     panels.packed.dispose();
-    wT.dispose();
   }
 }

@@ -86,15 +86,14 @@ export function pointwisePanels(
     return v;
   };
   try {
-    const image = (b: number) => view(src, [pixels, k], [1, src.strides[1]], src.offset + b * src.strides[0]);
-    if (!usePanelMatmul(image(0), pixels, n, k)) return false;
+    // The first image; the others are workgroup z, one batch stride apart (panel-gemm.ts's PanelImages).
+    const image = view(src, [pixels, k], [1, src.strides[1]], src.offset);
+    if (!usePanelMatmul(image, pixels, n, k, batch)) return false;
     const [s0, s1] = weight.strides;
     const matrix = view(weight, [k, n], pass === 'forward' ? [s1, s0] : [s0, s1], weight.offset);
     const b1 = bias ? view(bias, [n], [bias.strides[0]], bias.offset) : undefined;
-    for (let b = 0; b < batch; b++) {
-      const y = view(out, [pixels, n], [out.strides[3], out.strides[1]], out.offset + b * out.strides[0]);
-      panelGemm(image(b), matrix, y, b1);
-    }
+    const y = view(out, [pixels, n], [out.strides[3], out.strides[1]], out.offset);
+    panelGemm(image, matrix, y, b1, { count: batch, aStride: src.strides[0], outStride: out.strides[0] });
     return true;
   } finally {
     for (const v of views) v.dispose();

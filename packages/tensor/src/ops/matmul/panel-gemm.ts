@@ -21,8 +21,11 @@ import {
  */
 export const panelTuning: { use: 'auto' | boolean } = { use: 'auto' };
 
-/** Products smaller than this (multiply-adds) gain less than packing B costs. */
-const MIN_WORK = 1 << 18;
+/**
+ * Multiply-adds each dispatch must bring for the panels to pay: below it, packing B and the extra dispatches
+ * (one per uniform window) cost more than the faster loop saves, as in a UNet-B0 at 128² (measured there).
+ */
+const MIN_DISPATCH_WORK = 1 << 21;
 
 const kernels = new Map<string, Kernel>();
 
@@ -49,15 +52,25 @@ export function panelLayout(a: Tensor, k: number): PanelLayout | null {
  * Whether out = a · b (+ bias) of one batch goes to the panel kernel: the device must have 8-lane subgroups of
  * consecutive threads (the kernel's broadcasts assume it) and A must be readable as vec4s ({@link panelLayout}).
  */
-export function usePanelMatmul(a: Tensor, m: number, n: number, k: number): boolean {
-  return panelLayout(a, k) !== null && panelsPay(m, m * n * k);
+export function usePanelMatmul(a: Tensor, m: number, n: number, k: number, images = 1): boolean {
+  return panelLayout(a, k) !== null && panelsPay(m, n, k, 4, images);
+}
+
+/** How many uniform windows (dispatches per image) {@link forEachPanelWindow} cuts a K × N product into. */
+export function windowCount(k: number, n: number, granule: number): number {
+  const panels = Math.ceil(n / panelColumns(laneColumnsFor(n)));
+  const depth = Math.floor(PANEL_WINDOW_K / granule) * granule;
+  return k <= depth
+    ? Math.ceil(panels / Math.floor(PANEL_WINDOW_K / Math.max(k, 1)))
+    : panels * Math.ceil(k / depth);
 }
 
 /**
  * Whether the device takes panel kernels at all (8-lane subgroups of consecutive threads, which the broadcasts
- * assume; 64 KiB uniform bindings) and a product of `rows` output rows and `work` multiply-adds is worth one.
+ * assume; 64 KiB uniform bindings) and `images` products of `rows` × `k` by `k` × `n` are worth them: each
+ * dispatch must bring {@link MIN_DISPATCH_WORK} multiply-adds and enough rows to fill half a workgroup.
  */
-export function panelsPay(rows: number, work: number): boolean {
+export function panelsPay(rows: number, n: number, k: number, granule: number, images = 1): boolean {
   const engine = getEngine();
   if (!engine.device.features.has('subgroups')) return false;
   if (PANEL_WINDOW_BYTES > engine.device.limits.maxUniformBufferBindingSize) return false;
@@ -65,7 +78,11 @@ export function panelsPay(rows: number, work: number): boolean {
   if (rows > PANEL_BLOCK_ROWS * engine.device.limits.maxComputeWorkgroupsPerDimension) return false;
   const { isLlvmpipe, device } = engine.gpu.info;
   const wanted = panelTuning.use === 'auto' ? isLlvmpipe && /256-bits/.test(device) : panelTuning.use;
-  return wanted && (panelTuning.use === true || (work >= MIN_WORK && rows >= PANEL_BLOCK_ROWS / 2));
+  if (!wanted) return false;
+  // Images share a dispatch (one per workgroup z), so they add to its work.
+  if (images > engine.device.limits.maxComputeWorkgroupsPerDimension) return false;
+  const perDispatch = (images * rows * n * k) / windowCount(k, n, granule);
+  return panelTuning.use === true || (perDispatch >= MIN_DISPATCH_WORK && rows >= PANEL_BLOCK_ROWS / 2);
 }
 
 /** B packed into panels ({@link buildPackPanelsKernel}); dispose `packed` when the dispatches are recorded. */
@@ -79,8 +96,12 @@ export interface PackedPanels {
   panelVec4s: number;
 }
 
-/** Packs the K × N matrix `b` (a 2-D view with any strides) into panels as wide as pad N the least. */
-export function packPanels(b: Tensor): PackedPanels {
+/**
+ * Packs the K × N matrix `b` (a 2-D view with any strides) into panels as wide as pad N the least. With
+ * `rotated`, b's rows come in groups of `taps` (a convolution's kernel taps) read in reverse order: row k is at
+ * (k / taps) · b.strides[0] + (taps − 1 − k % taps) · tapStride, so a weight rotated by 180° needs no copy.
+ */
+export function packPanels(b: Tensor, rotated?: { taps: number; tapStride: number }): PackedPanels {
   const engine = getEngine();
   const [k, n] = b.shape;
   const lane = laneColumnsFor(n);
@@ -91,7 +112,9 @@ export function packPanels(b: Tensor): PackedPanels {
   const packed = Tensor.empty([panels * panelVec4s * 4 + PANEL_WINDOW_BYTES / 4]);
   const packKernel = cached(`pack${lane}`, () => buildPackPanelsKernel(lane));
   const total = panels * panelVec4s;
-  const words = new Array<number>(6).fill(0);
+  const words = new Array<number>(8).fill(0);
+  words[PACK.taps] = rotated?.taps ?? 0;
+  words[PACK.tapStride] = rotated?.tapStride ?? 0;
   words[PACK.k] = k;
   words[PACK.n] = n;
   words[PACK.bOffset] = b.offset;
@@ -141,11 +164,18 @@ export function forEachPanelWindow(p: PackedPanels, granule: number, run: (w: Pa
   }
 }
 
+/** Several products sharing B, one per workgroup z: image i reads a and writes out `i` strides further on. */
+export interface PanelImages {
+  count: number;
+  aStride: number;
+  outStride: number;
+}
+
 /**
- * out[M, N] = a[M, K] · b[K, N] (+ bias[N]) through B packed into panels; one batch, float32, and only when
- * {@link usePanelMatmul} said yes. The output may have any strides.
+ * out[M, N] = a[M, K] · b[K, N] (+ bias[N]) through B packed into panels; float32, and only when
+ * {@link usePanelMatmul} said yes. The output may have any strides; `images` repeats the product over a batch.
  */
-export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): void {
+export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor, images?: PanelImages): void {
   const engine = getEngine();
   const r = out.ndim;
   const [m, k] = a.shape.slice(r - 2);
@@ -159,7 +189,7 @@ export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): voi
     const kernel = cached(`${layout}:${lane}:${bias !== undefined}`, () =>
       buildPanelMatmulKernel(bias !== undefined, layout, lane),
     );
-    const words = new Array<number>(16).fill(0);
+    const words = new Array<number>(18).fill(0);
     words[PU.m] = m;
     words[PU.n] = n;
     words[PU.aOffset] = a.offset;
@@ -171,6 +201,8 @@ export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): voi
     words[PU.outRowStride] = out.strides[r - 2];
     words[PU.biasOffset] = bias?.offset ?? 0;
     words[PU.biasStride] = bias?.strides[0] ?? 0;
+    words[PU.aBatchStride] = images?.aStride ?? 0;
+    words[PU.outBatchStride] = images?.outStride ?? 0;
     forEachPanelWindow(panels, 4, (w) => {
       words[PU.kCount] = w.kCount;
       words[PU.kStart] = w.k0;
@@ -180,7 +212,11 @@ export function panelGemm(a: Tensor, b: Tensor, out: Tensor, bias?: Tensor): voi
       const buffers: (GPUBuffer | GPUBufferBinding)[] = [a.storage.buffer, w.binding];
       if (bias) buffers.push(bias.storage.buffer);
       buffers.push(out.storage.buffer);
-      engine.dispatch(kernel, buffers, words, [Math.ceil(m / PANEL_BLOCK_ROWS), w.panelCount]);
+      engine.dispatch(kernel, buffers, words, [
+        Math.ceil(m / PANEL_BLOCK_ROWS),
+        w.panelCount,
+        images?.count ?? 1,
+      ]);
     });
   } finally {
     panels.packed.dispose();

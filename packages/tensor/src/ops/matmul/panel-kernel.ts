@@ -71,6 +71,9 @@ export const PU = {
   outColStride: 14,
   /** A's stride along k in the 'm' layout. */
   aColStride: 15,
+  /** Strides between the images of a batch (workgroup z). */
+  aBatchStride: 16,
+  outBatchStride: 17,
 } as const;
 
 /**
@@ -127,11 +130,11 @@ ${UNIFORMS_WGSL}
 ${biasDecl}
 @group(0) @binding(${outBinding}) var<storage, read_write> out: array<f32>;
 
-fn store(row: u32, colBase: u32, c: ${type}) {
+fn store(image: u32, row: u32, colBase: u32, c: ${type}) {
   let M = ui(${PU.m}u);
   let N = ui(${PU.n}u);
   if (row >= M) { return; }
-  let row0 = ui(${PU.outOffset}u) + row * ui(${PU.outRowStride}u);
+  let row0 = ui(${PU.outOffset}u) + image * ui(${PU.outBatchStride}u) + row * ui(${PU.outRowStride}u);
   for (var e = 0u; e < ${lane}u; e++) {
     let col = colBase + e;
     if (col < N) {
@@ -149,7 +152,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let M = ui(${PU.m}u);
   let kCount = ui(${PU.kCount}u);
   let aRow = ui(${PU.aRowStride}u);
-  let aBase = ui(${PU.aOffset}u) + ui(${PU.kStart}u) * ${layout === 'k' ? '1u' : `ui(${PU.aColStride}u)`};
+  let aBase = ui(${PU.aOffset}u) + wid.z * ui(${PU.aBatchStride}u)
+    + ui(${PU.kStart}u) * ${layout === 'k' ? '1u' : `ui(${PU.aColStride}u)`};
   // Subgroups are 8 consecutive threads here, so a subgroup's rows are those of lid.x / 8.
   let row0 = wid.x * ${PANEL_BLOCK_ROWS}u + (lid.x / 8u) * ${rows}u;
 ${setup}
@@ -159,7 +163,7 @@ ${repeat(rows, (r) => `  var c${r} = ${type}(0.0);`)}
 ${step}
   }
   let colBase = (ui(${PU.panel0}u) + wid.y) * ${panelColumns(lane)}u + lane * ${lane}u;
-${repeat(rows, (r) => `  store(row0 + ${r}u, colBase, c${r});`)}
+${repeat(rows, (r) => `  store(wid.z, row0 + ${r}u, colBase, c${r});`)}
 }`;
   return {
     name: `matmul_panels_${layout}${lane}${bias ? '_bias' : ''}`,
@@ -177,6 +181,12 @@ export const PACK = {
   bColStride: 4,
   /** vec4s to write: panels · K · 8. */
   total: 5,
+  /**
+   * 0, or the taps of a convolution kernel whose order is reversed: then B's row k sits at
+   * (k / taps) · bRowStride + (taps − 1 − k % taps) · tapStride (a weight rotated by 180°, read in place).
+   */
+  taps: 6,
+  tapStride: 7,
 } as const;
 
 /**
@@ -199,7 +209,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let k = (i / 8u) % K;
   let p = i / (8u * K);
   let col = p * ${panelColumns(lane)}u + q * ${lane}u;
-  let at = ui(${PACK.bOffset}u) + k * ui(${PACK.bRowStride}u);
+  let taps = ui(${PACK.taps}u);
+  let row = select(k * ui(${PACK.bRowStride}u),
+    (k / max(taps, 1u)) * ui(${PACK.bRowStride}u) + (taps - 1u - k % max(taps, 1u)) * ui(${PACK.tapStride}u),
+    taps > 0u);
+  let at = ui(${PACK.bOffset}u) + row;
   let cs = ui(${PACK.bColStride}u);
   var v = vec4<f32>(0.0);
   for (var e = 0u; e < ${lane}u; e++) {
