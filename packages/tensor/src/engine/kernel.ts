@@ -13,6 +13,22 @@ export interface Kernel {
   workgroupSize?: number;
 }
 
+/**
+ * A memo of built kernels for one module: `cached(key, build)` builds a kernel the first time its key is asked
+ * for (WGSL generation is cheap, but the engine caches pipelines by source, so one object per variant is enough).
+ */
+export function kernelCache(): (key: string, build: () => Kernel) => Kernel {
+  const kernels = new Map<string, Kernel>();
+  return (key, build) => {
+    let kernel = kernels.get(key);
+    if (!kernel) {
+      kernel = build();
+      kernels.set(key, kernel);
+    }
+    return kernel;
+  };
+}
+
 /** Uniform slot size; also WebGPU's default minUniformBufferOffsetAlignment. */
 export const UNIFORM_SLOT_BYTES = 256;
 export const UNIFORM_WORDS = UNIFORM_SLOT_BYTES / 4;

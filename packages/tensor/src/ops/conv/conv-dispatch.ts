@@ -1,6 +1,6 @@
 import { autotuner, sizeClass, type TuneJob } from '../../engine/autotune.js';
 import { getEngine } from '../../engine/engine.js';
-import type { Kernel, UniformValue } from '../../engine/kernel.js';
+import { kernelCache, type UniformValue } from '../../engine/kernel.js';
 import { Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { bindingLimit } from './batch-chunks.js';
@@ -25,15 +25,7 @@ import { REDUCE_WG, reducePartialsKernel } from './reduce-kernel.js';
 
 // Kernel cache, uniforms and dispatch of the GEMM/direct/depthwise convolution kernels shared by forward and backward.
 
-export const kernelCache = new Map<string, Kernel>();
-export function cached(key: string, build: () => Kernel): Kernel {
-  let k = kernelCache.get(key);
-  if (!k) {
-    k = build();
-    kernelCache.set(key, k);
-  }
-  return k;
-}
+export const cached = kernelCache();
 
 /** The shared uniform block: geometry plus operand A and B as (offset, 4 strides). */
 export function uniforms(

@@ -1,11 +1,11 @@
 import { getEngine } from '../../engine/engine.js';
-import type { Kernel } from '../../engine/kernel.js';
+import { kernelCache } from '../../engine/kernel.js';
 import type { Tensor } from '../../tensor.js';
 import { forEachPanelWindow, type PackedPanels, packPanels, panelsPay } from '../matmul/panel-gemm.js';
 import { buildPanelConv3x3Kernel, PANEL_CONV_BLOCK, PC } from './panel-conv-kernel.js';
 import { type ConvGeometry, convGeometry } from './params.js';
 
-const kernels = new Map<string, Kernel>();
+const cached = kernelCache();
 
 const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
 
@@ -98,12 +98,9 @@ function runPanels(x: Tensor, panels: PackedPanels, bias: Tensor | null, out: Te
   const [sn, sc, sh] = x.strides;
   const engine = getEngine();
   try {
-    const key = `${g.padLeft}:${bias !== null}:${panels.lane}`;
-    let kernel = kernels.get(key);
-    if (!kernel) {
-      kernel = buildPanelConv3x3Kernel(g.padLeft, bias !== null, panels.lane);
-      kernels.set(key, kernel);
-    }
+    const kernel = cached(`${g.padLeft}:${bias !== null}:${panels.lane}`, () =>
+      buildPanelConv3x3Kernel(g.padLeft, bias !== null, panels.lane),
+    );
     const perRow = Math.ceil(g.ow / PANEL_CONV_BLOCK);
     const blocks = g.batch * g.oh * perRow;
     const words = new Array<number>(24).fill(0);

@@ -1,6 +1,6 @@
 import { WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
-import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
+import { type Kernel, kernelCache, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { formatShape, normalizeDim, numel, type Shape } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { MAX_RANK } from '../elementwise/map-kernel.js';
@@ -85,15 +85,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   };
 }
 
-const kernels = new Map<string, Kernel>();
-function cached(key: string, make: () => Kernel): Kernel {
-  let k = kernels.get(key);
-  if (!k) {
-    k = make();
-    kernels.set(key, k);
-  }
-  return k;
-}
+const cached = kernelCache();
 
 function checkIndex(x: Tensor, dim: number, index: Tensor, what: string): void {
   if (index.dtype !== 'int32')

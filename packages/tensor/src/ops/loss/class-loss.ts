@@ -1,6 +1,6 @@
 import { WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
-import type { Kernel } from '../../engine/kernel.js';
+import { kernelCache } from '../../engine/kernel.js';
 import { formatShape, numel } from '../../shape.js';
 import { recordOp, Tensor } from '../../tensor.js';
 import { map } from '../elementwise/map.js';
@@ -19,15 +19,7 @@ export interface ClassLossOptions {
   weight?: Tensor | null;
 }
 
-const kernels = new Map<string, Kernel>();
-function cached(key: string, make: () => Kernel): Kernel {
-  let k = kernels.get(key);
-  if (!k) {
-    k = make();
-    kernels.set(key, k);
-  }
-  return k;
-}
+const cached = kernelCache();
 
 /** A handle on `t` that is contiguous and starts at element 0, as the loss kernels index it (copied if not). */
 function packed(t: Tensor): Tensor {

@@ -41,6 +41,14 @@ export function matmulCpu(a: CpuTensor, b: CpuTensor): CpuTensor {
 }
 
 /** A contiguous transpose of a 2-D tensor. */
+/** Columns start … start + len − 1 of a 2-D tensor: the reference of `narrow(x, 1, start, len)`. */
+export function narrowColumnsCpu(x: CpuTensor, start: number, len: number): CpuTensor {
+  const [r, c] = x.shape;
+  const data = new Float64Array(r * len);
+  for (let i = 0; i < r; i++) for (let j = 0; j < len; j++) data[i * len + j] = x.data[i * c + start + j];
+  return { data, shape: [r, len] };
+}
+
 export function transposeCpu(a: CpuTensor): CpuTensor {
   const [r, c] = a.shape;
   const data = new Float64Array(r * c);

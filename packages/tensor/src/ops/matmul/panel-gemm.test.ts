@@ -1,11 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getEngine, init } from '../../engine/engine.js';
 import { Tensor } from '../../tensor.js';
-import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
+import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { narrow, transpose } from '../views.js';
 import { linear } from './linear.js';
-import { linearCpu, matmulCpu, transposeCpu } from './matmul.cpu.js';
+import { linearCpu, matmulCpu, narrowColumnsCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
 import { panelLayout, panelTuning, usePanelMatmul } from './panel-gemm.js';
 import { buildPanelMatmulKernel, laneColumnsFor } from './panel-kernel.js';
@@ -99,17 +99,11 @@ describe.runIf(hasSubgroups)('matmul through B panels in uniform windows', () =>
 
   it('reads B transposed and A narrowed (offset, row stride) in place; backward against finite differences', async () => {
     panelTuning.use = true;
-    const narrowCpu = (x: CpuTensor, start: number, len: number): CpuTensor => {
-      const [r, c] = x.shape;
-      const data = new Float64Array(r * len);
-      for (let i = 0; i < r; i++) for (let j = 0; j < len; j++) data[i * len + j] = x.data[i * c + start + j];
-      return { data, shape: [r, len] };
-    };
     await checkOp({
       label: 'narrowed A · transposed B',
       inputs: [randomCpu([11, 24], 29), randomCpu([6, 16], 30)],
       gpu: ([a, b]) => matmul(narrow(a, 1, 4, 16), transpose(b, 0, 1)),
-      cpu: ([a, b]) => matmulCpu(narrowCpu(a, 4, 16), transposeCpu(b)),
+      cpu: ([a, b]) => matmulCpu(narrowColumnsCpu(a, 4, 16), transposeCpu(b)),
       ...TOL,
     });
   });
@@ -124,17 +118,11 @@ describe.runIf(hasSubgroups)('matmul through B panels in uniform windows', () =>
     } finally {
       a.dispose();
     }
-    const narrowCpu = (x: CpuTensor, start: number, len: number): CpuTensor => {
-      const [r, c] = x.shape;
-      const data = new Float64Array(r * len);
-      for (let i = 0; i < r; i++) for (let j = 0; j < len; j++) data[i * len + j] = x.data[i * c + start + j];
-      return { data, shape: [r, len] };
-    };
     await checkOp({
       label: 'm layout, two windows',
       inputs: [randomCpu([520, 136], 33), randomCpu([520, 40], 34)],
       gpu: ([a, b]) => matmul(transpose(narrow(a, 1, 0, 130), 0, 1), b),
-      cpu: ([a, b]) => matmulCpu(transposeCpu(narrowCpu(a, 0, 130)), b),
+      cpu: ([a, b]) => matmulCpu(transposeCpu(narrowColumnsCpu(a, 0, 130)), b),
       wrt: [],
       forward: { rtol: 1e-4, atol: 1e-4 },
     });

@@ -1,5 +1,5 @@
 import { getEngine } from '../../engine/engine.js';
-import type { Kernel } from '../../engine/kernel.js';
+import { kernelCache } from '../../engine/kernel.js';
 import { Tensor } from '../../tensor.js';
 import {
   buildPackPanelsKernel,
@@ -27,16 +27,7 @@ export const panelTuning: { use: 'auto' | boolean } = { use: 'auto' };
  */
 const MIN_DISPATCH_WORK = 1 << 21;
 
-const kernels = new Map<string, Kernel>();
-
-function cached(key: string, build: () => Kernel): Kernel {
-  let kernel = kernels.get(key);
-  if (!kernel) {
-    kernel = build();
-    kernels.set(key, kernel);
-  }
-  return kernel;
-}
+const cached = kernelCache();
 
 /** How `a` (…×M×K) can be read as 4-aligned vec4s, if it can: along k (row-major) or along m. */
 export function panelLayout(a: Tensor, k: number): PanelLayout | null {
