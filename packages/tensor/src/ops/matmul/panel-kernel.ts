@@ -8,18 +8,18 @@ import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
  * workgroup read tests each lane's execution mask and branches per lane, while a read from a uniform buffer is a
  * plain gather. In this kernel, gathering B from a uniform window instead of a storage buffer took 1024³ from
  * 4.2 to 7–8 GFLOP/s; with the loads of A and B both replaced by constants it ran at 23–32, so the reads are
- * what to save (bench/peak.bench.ts prices single reads). So B is first copied into "panels" of 32 columns
- * ({@link buildPackPanelsKernel}), and each dispatch
- * binds a ≤ 64 KiB window of panels as a uniform buffer; every lane gathers its own 4 columns of one k from it.
- * A's rows are the same for the 8 lanes of a subgroup: each lane reads a vec4 (4 k values) of one row and
- * `subgroupBroadcast` hands it to the others, a register move. A thread keeps {@link PANEL_ROWS} rows × 4
- * columns of sums, so each gathered vec4 of B feeds that many multiply-adds.
+ * what to save (bench/peak.bench.ts prices single reads). So B is first copied into "panels" of 32 (or 24)
+ * columns ({@link buildPackPanelsKernel}), and each dispatch binds a ≤ 64 KiB window of panels as a uniform
+ * buffer; every lane gathers its own 4 (or 3) columns of one k from it. A's rows are the same for the 8 lanes of
+ * a subgroup: each lane reads a vec4 of A (4 k of one row, or 4 rows at one k, see {@link PanelLayout}) and
+ * `subgroupBroadcast` hands each value to the others, a register move. A thread keeps {@link PANEL_ROWS} rows ×
+ * its columns of sums, so each gathered vec4 of B feeds that many multiply-adds.
  */
 
 /**
  * Columns of B each lane owns: 4 (32-column panels), or 3 (24-column panels, for widths such as 24 or 48 that
- * would leave a quarter of a 32-column panel idle). A lane still gathers one vec4 per k; with 3 the last lane of
- * the vec4 is padding and skipped in the multiply-adds.
+ * would leave a quarter of a 32-column panel idle). A lane still gathers one vec4 per k; with 3 its last
+ * component is padding, skipped in the multiply-adds.
  */
 export type LaneColumns = 3 | 4;
 
@@ -36,6 +36,7 @@ export function laneColumnsFor(n: number): LaneColumns {
 export function laneVector(lane: LaneColumns): { type: string; part: (v: string) => string } {
   return lane === 4 ? { type: 'vec4<f32>', part: (v) => v } : { type: 'vec3<f32>', part: (v) => `${v}.xyz` };
 }
+
 /** k values of one panel that fit a 64 KiB uniform window. */
 export const PANEL_WINDOW_K = 512;
 /** Bytes of one uniform window (WebGPU's default maxUniformBufferBindingSize). */
