@@ -16,20 +16,16 @@ export async function timeGpu(
   sync: () => Promise<void>,
   minMs = 1000,
 ): Promise<Timing> {
-  await run();
-  await sync();
-  const samples: number[] = [];
-  let spent = 0;
-  while (samples.length < 3 || (spent < minMs && samples.length < 50)) {
-    const start = performance.now();
-    await run();
-    await sync();
-    const ms = performance.now() - start;
-    samples.push(ms);
-    spent += ms;
-  }
-  samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)], runs: samples.length };
+  const { medians, runs } = await timeInTurn(
+    [
+      async () => {
+        await run();
+        await sync();
+      },
+    ],
+    minMs,
+  );
+  return { ms: medians[0], runs };
 }
 
 export const syncOurs = () => getEngine().sync();
@@ -37,20 +33,30 @@ export const syncOurs = () => getEngine().sync();
 /**
  * Times two runners (each records its GPU work and waits for it) in alternation, one run of each in turn, and
  * returns both medians in ms. On a shared machine the load then falls on both sides alike, so their ratio is
- * steadier than that of two figures taken one after the other. Each is warmed up (and compiled) first; runs
- * repeat until both have 3 samples and `minMs` has passed for each, at most 50 each.
+ * steadier than that of two figures taken one after the other.
  */
 export async function timeAlternating(
   a: () => Promise<void>,
   b: () => Promise<void>,
   minMs = 1000,
 ): Promise<[number, number]> {
-  await a();
-  await b();
-  const samples: [number[], number[]] = [[], []];
+  const { medians } = await timeInTurn([a, b], minMs);
+  return [medians[0], medians[1]];
+}
+
+/**
+ * Runs each runner once to warm up (and compile), then one run of each in turn until every runner has 3 samples
+ * and `minMs` has passed for each, at most 50 each; returns each runner's median ms and the samples per runner.
+ */
+async function timeInTurn(
+  runners: readonly (() => Promise<void>)[],
+  minMs: number,
+): Promise<{ medians: number[]; runs: number }> {
+  for (const run of runners) await run();
+  const samples = runners.map((): number[] => []);
   let spent = 0;
-  while (samples[0].length < 3 || (spent < 2 * minMs && samples[0].length < 50)) {
-    for (const [i, run] of [a, b].entries()) {
+  while (samples[0].length < 3 || (spent < runners.length * minMs && samples[0].length < 50)) {
+    for (const [i, run] of runners.entries()) {
       const start = performance.now();
       await run();
       const ms = performance.now() - start;
@@ -59,5 +65,5 @@ export async function timeAlternating(
     }
   }
   const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return [median(samples[0]), median(samples[1])];
+  return { medians: samples.map(median), runs: samples[0].length };
 }

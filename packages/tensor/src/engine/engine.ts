@@ -42,11 +42,16 @@ export class Engine {
   private uniformSlots = 0;
   private staging: GPUBuffer[] = [];
 
+  /**
+   * Whether tensor buffers may also be bound as uniform-buffer windows (kernels with 'uniform' bindings): on
+   * llvmpipe only, where gathers from uniform buffers are the cheapest per-lane reads (ops/matmul/panel-kernel.ts).
+   */
+  readonly uniformWindows: boolean;
+
   constructor(readonly gpu: NephronDevice) {
     this.device = gpu.device;
-    // On llvmpipe any tensor may also be bound as a uniform-buffer window: gathers from uniform buffers are its
-    // cheapest per-lane reads (ops/matmul/panel-kernel.ts).
-    const uniform = gpu.info.isLlvmpipe ? GPUBufferUsage.UNIFORM : 0;
+    this.uniformWindows = gpu.info.isLlvmpipe;
+    const uniform = this.uniformWindows ? GPUBufferUsage.UNIFORM : 0;
     this.pool = new BufferPool(
       this.device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | uniform,

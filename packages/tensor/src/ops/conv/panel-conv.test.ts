@@ -1,15 +1,14 @@
-import { afterEach, beforeAll, describe, it } from 'vitest';
-import { getEngine, init } from '../../engine/engine.js';
+import { afterEach, describe, it } from 'vitest';
+import { init } from '../../engine/engine.js';
 import { checkOp, randomCpu } from '../../testing/index.js';
-import { panelTuning } from '../matmul/panel-gemm.js';
+import { panelsSupported, panelTuning } from '../matmul/panel-gemm.js';
 import { conv2dCpu } from './conv2d.cpu.js';
 import { conv2d } from './conv2d.js';
 import type { Conv2dOptions } from './params.js';
 import '../../index.js';
 
-beforeAll(async () => {
-  await init();
-});
+// Opened before collection, so the suite below can ask what the device supports.
+await init();
 
 afterEach(() => {
   panelTuning.use = 'auto';
@@ -20,7 +19,7 @@ const TOL = { forward: { rtol: 1e-4, atol: 2e-5 }, backward: { rtol: 1e-3, atol:
 // The forward 1×1 and 3×3 convolutions through the matmul's panel kernel, forced on (llvmpipe takes them by
 // default on big enough products). Shapes keep widths and strides 4-aligned, which the panels need; the rest
 // of conv2d's tests cover what falls back.
-describe.runIf(() => getEngine().device.features.has('subgroups'))('conv2d through panel kernels', () => {
+describe.runIf(panelsSupported())('conv2d through panel kernels', () => {
   const cases: { name: string; x: number[]; w: number[]; bias: boolean; options: Conv2dOptions }[] = [
     // 20 pixels of 4-wide rows: a ragged last block of 16; 36 output channels: a partial second panel.
     { name: '1x1 12→36', x: [2, 12, 5, 4], w: [36, 12, 1, 1], bias: true, options: {} },

@@ -2,17 +2,16 @@ import { getEngine } from '../../engine/engine.js';
 import { kernelCache } from '../../engine/kernel.js';
 import type { Tensor } from '../../tensor.js';
 import { forEachPanelWindow, type PackedPanels, packPanels, panelsPay } from '../matmul/panel-gemm.js';
+import { rowsAligned } from './depthwise-rows.js';
 import { buildPanelConv3x3Kernel, PANEL_CONV_BLOCK, PC } from './panel-conv-kernel.js';
 import { type ConvGeometry, convGeometry } from './params.js';
 
 const cached = kernelCache();
 
-const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
-
 /**
  * Whether the panel kernel runs this 3×3 convolution of `x` into `out`: on llvmpipe (panelsPay), at stride 1
- * without dilation, one group, left padding ≤ 3, with the image's strides and offset 4-aligned, every operand
- * within one binding, and a product large enough.
+ * without dilation, one group, left padding ≤ 3, with the image's rows readable as vec4s (rowsAligned), every
+ * operand within one binding, and a product large enough.
  */
 function panelsApply(x: Tensor, out: Tensor, others: Tensor[], g: ConvGeometry, limit: number): boolean {
   const geometry =
@@ -24,8 +23,7 @@ function panelsApply(x: Tensor, out: Tensor, others: Tensor[], g: ConvGeometry, 
     g.dilationH === 1 &&
     g.dilationW === 1 &&
     g.padLeft <= 3;
-  const [sn, sc, sh, sw] = x.strides;
-  const layout = sw === 1 && aligned(x.offset, sn, sc, sh, g.w);
+  const layout = rowsAligned(x.shape, x.strides, x.offset);
   const fits = [x, out, ...others].every((t) => t.storage.buffer.size <= limit);
   // panelsPay counts a workgroup per PANEL_BLOCK_ROWS rows; ragged 16-pixel blocks can need a few more.
   const blocks = g.batch * g.oh * Math.ceil(g.ow / PANEL_CONV_BLOCK);

@@ -12,7 +12,7 @@ import {
   tileShape,
   U,
 } from './matmul-kernel.js';
-import { panelGemm, usePanelMatmul } from './panel-gemm.js';
+import { eightLaneSubgroups, panelGemm, usePanelMatmul } from './panel-gemm.js';
 
 interface TilingChoice {
   tiling: MatmulTiling;
@@ -109,14 +109,13 @@ let tilingOverride: MatmulTiling | null = null;
 export const matmulTuning: { subgroupA: 'auto' | boolean } = { subgroupA: 'auto' };
 
 /**
- * The subgroup read of A assumes subgroups of exactly 8 consecutive threads, which llvmpipe's 256-bit build has
- * (its SIMD width) and which was measured there; other devices keep one read per thread.
+ * The subgroup read of A assumes subgroups of exactly 8 consecutive threads ({@link eightLaneSubgroups}), where
+ * it was measured; other devices keep one read per thread.
  */
 export function useSubgroupA(): boolean {
   if (!getEngine().device.features.has('subgroups')) return false;
   if (matmulTuning.subgroupA !== 'auto') return matmulTuning.subgroupA;
-  const { isLlvmpipe, device } = getEngine().gpu.info;
-  return isLlvmpipe && /256-bits/.test(device);
+  return eightLaneSubgroups();
 }
 
 /** Forces a tiling (for benchmarks and tuning); null restores the default. */

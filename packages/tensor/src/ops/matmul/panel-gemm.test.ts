@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getEngine, init } from '../../engine/engine.js';
 import { Tensor } from '../../tensor.js';
 import { assertClose, checkOp, randomCpu } from '../../testing/index.js';
@@ -7,15 +7,12 @@ import { narrow, transpose } from '../views.js';
 import { linear } from './linear.js';
 import { linearCpu, matmulCpu, narrowColumnsCpu, transposeCpu } from './matmul.cpu.js';
 import { matmul } from './matmul.js';
-import { panelLayout, panelTuning, usePanelMatmul } from './panel-gemm.js';
+import { panelLayout, panelsSupported, panelTuning, usePanelMatmul } from './panel-gemm.js';
 import { buildPanelMatmulKernel, laneColumnsFor } from './panel-kernel.js';
 import '../../index.js';
 
-const hasSubgroups = () => getEngine().device.features.has('subgroups');
-
-beforeAll(async () => {
-  await init();
-});
+// Opened before collection, so the suite below can ask what the device supports.
+await init();
 
 afterEach(() => {
   panelTuning.use = 'auto';
@@ -23,8 +20,8 @@ afterEach(() => {
 
 const TOL = { forward: { rtol: 1e-5, atol: 1e-5 }, backward: { rtol: 1e-3, atol: 1e-4 } };
 
-// The panel kernel broadcasts over 8-lane subgroups; devices without subgroups never take it (usePanelMatmul).
-describe.runIf(hasSubgroups)('matmul through B panels in uniform windows', () => {
+// The panel kernels need 8-lane subgroups and uniform windows (llvmpipe); other devices never take them.
+describe.runIf(panelsSupported())('matmul through B panels in uniform windows', () => {
   it('is taken when forced, and refused when A cannot be read as vec4s along k', () => {
     panelTuning.use = true;
     const a = tensor(new Float32Array(8 * 12), [8, 12]);

@@ -16,10 +16,30 @@ import {
 } from './panel-kernel.js';
 
 /**
- * When matmuls take the panel kernel (panel-kernel.ts): 'auto' on llvmpipe's 256-bit build, where it was
- * measured; tests force it on or off to cover both paths.
+ * When products take the panel kernels (panel-kernel.ts), on devices that can run them ({@link panelsSupported}):
+ * 'auto' where they pay; tests force them on or off to cover both paths.
  */
 export const panelTuning: { use: 'auto' | boolean } = { use: 'auto' };
+
+/**
+ * Subgroups of exactly 8 consecutive threads, which llvmpipe's 256-bit build has (its SIMD width): kernels that
+ * broadcast within the 8 threads of lid.x / 8 rely on it.
+ */
+export function eightLaneSubgroups(): boolean {
+  const engine = getEngine();
+  const { isLlvmpipe, device } = engine.gpu.info;
+  return engine.device.features.has('subgroups') && isLlvmpipe && /256-bits/.test(device);
+}
+
+/** Whether this device can run the panel kernels: 8-lane subgroups, and tensors bindable as 64 KiB uniform windows. */
+export function panelsSupported(): boolean {
+  const engine = getEngine();
+  return (
+    eightLaneSubgroups() &&
+    engine.uniformWindows &&
+    PANEL_WINDOW_BYTES <= engine.device.limits.maxUniformBufferBindingSize
+  );
+}
 
 /**
  * Multiply-adds each dispatch must bring for the panels to pay: below it, packing B and the extra dispatches
@@ -57,19 +77,15 @@ export function windowCount(k: number, n: number, granule: number): number {
 }
 
 /**
- * Whether the device takes panel kernels at all (8-lane subgroups of consecutive threads, which the broadcasts
- * assume; 64 KiB uniform bindings) and `images` products of `rows` × `k` by `k` × `n` are worth them: each
- * dispatch must bring {@link MIN_DISPATCH_WORK} multiply-adds and enough rows to fill half a workgroup.
+ * Whether the device runs panel kernels ({@link panelsSupported}) and `images` products of `rows` × `k` by
+ * `k` × `n` are worth them: each dispatch must bring {@link MIN_DISPATCH_WORK} multiply-adds and enough rows to
+ * fill half a workgroup.
  */
 export function panelsPay(rows: number, n: number, k: number, granule: number, images = 1): boolean {
+  if (panelTuning.use === false || !panelsSupported()) return false;
   const engine = getEngine();
-  if (!engine.device.features.has('subgroups')) return false;
-  if (PANEL_WINDOW_BYTES > engine.device.limits.maxUniformBufferBindingSize) return false;
   // One workgroup per PANEL_BLOCK_ROWS rows, along x only.
   if (rows > PANEL_BLOCK_ROWS * engine.device.limits.maxComputeWorkgroupsPerDimension) return false;
-  const { isLlvmpipe, device } = engine.gpu.info;
-  const wanted = panelTuning.use === 'auto' ? isLlvmpipe && /256-bits/.test(device) : panelTuning.use;
-  if (!wanted) return false;
   // Images share a dispatch (one per workgroup z), so they add to its work.
   if (images > engine.device.limits.maxComputeWorkgroupsPerDimension) return false;
   const perDispatch = (images * rows * n * k) / windowCount(k, n, granule);
