@@ -2,14 +2,32 @@ import { getGpu } from '@nephron/tensor';
 
 /** The tfjs-webgpu side of the kernel benchmark, on the same WebGPU adapter as ours. */
 export interface Tfjs {
-  /** One run of `make` (which returns a tfjs tensor), read back to force completion, for a timer to call. */
-  runner(make: () => unknown): () => Promise<void>;
+  /**
+   * One run of `make` (which returns a tfjs tensor) for a timer to call: it submits tfjs's pending commands and
+   * waits until the GPU queue has drained, or, with `readback`, reads the result back instead.
+   */
+  runner(make: () => unknown, readback?: boolean): () => Promise<void>;
   matMul(a: number[], b: number[]): unknown;
   conv2d(c: { n: number; c: number; h: number; w: number; cout: number; k: number; groups: number }): unknown;
   dispose(): void;
 }
 
 type TfCore = typeof import('@tensorflow/tfjs-core');
+
+/** The parts of tfjs-webgpu's backend that submit its recorded commands (it batches them until a read). */
+interface WebGpuBackend {
+  device: GPUDevice;
+  commandEncoder: GPUCommandEncoder | null;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+/** Submits what tfjs has recorded and waits for the GPU to finish it: the end of a run without a readback. */
+async function drain(backend: WebGpuBackend): Promise<void> {
+  backend.endComputePassEncoder();
+  if (backend.commandEncoder) backend.submitQueue();
+  await backend.device.queue.onSubmittedWorkDone();
+}
 
 /**
  * Loads tfjs-core with its WebGPU backend, or returns null when they are not installed (they are development
@@ -45,10 +63,11 @@ export async function loadTfjs(): Promise<Tfjs | null> {
     return v;
   };
   return {
-    runner(make) {
+    runner(make, readback = false) {
       return async () => {
         const t = make() as { data(): Promise<unknown>; dispose(): void };
-        await t.data();
+        if (readback) await t.data();
+        else await drain(tf.backend() as unknown as WebGpuBackend);
         t.dispose();
       };
     },

@@ -12,6 +12,7 @@ interface BenchKernelOptions {
   tfjs?: boolean;
   minMs?: string;
   rows?: string;
+  readback?: boolean;
 }
 
 export function registerBench(program: Command, context: CommandContext): void {
@@ -23,6 +24,10 @@ export function registerBench(program: Command, context: CommandContext): void {
     .option('--no-tfjs', 'skip the tfjs-webgpu comparison')
     .option('--min-ms <ms>', 'time each row for at least this long', '1000')
     .option('--rows <text>', 'only the rows whose name contains this text (e.g. matmul, depthwise)')
+    .option(
+      '--readback',
+      'end each run by reading the result back (both sides), not by waiting for the GPU queue to drain',
+    )
     .addHelpText(
       'after',
       [
@@ -48,6 +53,7 @@ export function registerBench(program: Command, context: CommandContext): void {
         tfjs: options.tfjs,
         minMs,
         rows: options.rows,
+        readback: options.readback,
         onRow: options.json
           ? undefined
           : (r) => host.stderr.write(`  ${r.name}: ${r.ours_gflops.toFixed(2)} GFLOP/s\n`),

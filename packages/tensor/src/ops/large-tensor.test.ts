@@ -5,6 +5,7 @@ import { full, tensor } from './creation.js';
 import { add, mul } from './elementwise/binary.js';
 import { limitBindingBytes } from './elementwise/binding-range.js';
 import { exp } from './elementwise/unary.js';
+import { matmul } from './matmul/matmul.js';
 import { cat } from './join/cat.js';
 import { cpuCat, cpuTranspose } from './join/join.cpu.js';
 import { Generator } from './random/generator.js';
@@ -109,6 +110,27 @@ describe('a real 150 MB tensor (device limit: maxStorageBufferBindingSize)', () 
       expect(got[e]).toBe((words[e % 4] >>> 8) * 2 ** -24);
     }
     u.dispose();
+
+    // Matrix products cut their operands: rows of y (each row sum of integers is exact in float32), and yᵀ's
+    // inner dim, whose parts are summed and added (column sums of ~2.5M values, to float32 rounding).
+    const rows = n / 16;
+    const y2 = y.asView([rows, 16], [16, 1], 0);
+    const rowSums = await matmul(y2, full([16, 1], 1)).toArray();
+    const columnSums = await matmul(transpose(y2, 0, 1), full([rows, 1], 1)).toArray();
+    wrong = 0;
+    const wantColumns = new Float64Array(16);
+    for (let r = 0; r < rows; r++) {
+      let rowSum = 0;
+      for (let j = 0; j < 16; j++) {
+        const v = 2 * ((16 * r + j) % 4099) + 1;
+        rowSum += v;
+        wantColumns[j] += v;
+      }
+      if (rowSums[r] !== rowSum) wrong++;
+    }
+    expect(wrong).toBe(0);
+    assertClose(columnSums, wantColumns, { rtol: 1e-4 }, 'yᵀ·1');
+    y2.dispose();
 
     // Reductions split over bindings too; softmax splits only between rows, so one row this long is refused.
     let want = 0;

@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getEngine, init } from '../../engine/engine.js';
 import { type CpuTensor, checkOp, randomCpu, rng } from '../../testing/index.js';
 import { tensor } from '../creation.js';
+import { limitBindingBytes } from '../elementwise/binding-range.js';
 import { gather } from './gather.js';
 import { cpuGather } from './index.cpu.js';
 import { oneHot } from './one-hot.js';
@@ -46,6 +47,41 @@ describe('gather', () => {
   });
 });
 
+/**
+ * Tensors larger than one binding: the gather and its gradient cut along a dim other than the gathered one. The
+ * budget is lowered so that small tensors take that path; the gathered dim itself is never cut.
+ */
+describe('gather over tensors larger than a binding', () => {
+  afterEach(() => limitBindingBytes(null));
+  const cases: [number[], number, number[], number][] = [
+    [[12, 10, 8], 1, [12, 7, 8], 1024], // cut along dim 0
+    [[12, 10, 8], 1, [9, 7, 8], 1024], // the index ends before the input: later slabs of the gradient are zeros
+    [[2, 200, 3], 0, [2, 180, 3], 3072], // cut along dim 1: the slabs of the output are strided
+  ];
+  for (const [shape, dim, indexShape, budget] of cases) {
+    it(`along dim ${dim} of [${shape}] with index [${indexShape}], ${budget}-byte bindings`, async () => {
+      const index = randomIndex(indexShape, shape[dim], 19);
+      const idx = tensor(Int32Array.from(index.data), indexShape);
+      limitBindingBytes(budget);
+      const before = getEngine().dispatchCount;
+      await checkOp({
+        label: 'gather',
+        inputs: [randomCpu(shape, 23)],
+        gpu: ([x]) => gather(x, dim, idx),
+        cpu: ([x]) => cpuGather(x, dim, index),
+      });
+      expect(getEngine().dispatchCount - before).toBeGreaterThan(6);
+      idx.dispose();
+    });
+  }
+
+  it('refuses a 1-D input that does not fit, naming it', () => {
+    const x = tensor(new Float32Array(1000), [1000]);
+    limitBindingBytes(1024);
+    expect(() => gather(x, 0, tensor(new Int32Array([3, 1]), [2]))).toThrow(/\[1000\].*no dim besides/);
+  });
+});
+
 describe('oneHot', () => {
   it('encodes int32 indices along a new last dim', async () => {
     const idx = tensor(new Int32Array([2, 0, 1, 2]), [2, 2]);
@@ -54,5 +90,21 @@ describe('oneHot', () => {
     expect(hot.dtype).toBe('int32');
     expect(Array.from(await hot.toArray())).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
     expect(() => oneHot(idx, 0)).toThrow(/numClasses/);
+  });
+
+  it('writes an output larger than a binding in runs of whole entries, from a strided index', async () => {
+    const values = Int32Array.from({ length: 600 }, (_, i) => (i * 7) % 5);
+    const idx = tensor(values, [20, 30]).transpose(0, 1); // non-contiguous: copied first
+    limitBindingBytes(1024);
+    const before = getEngine().dispatchCount;
+    const hot = oneHot(idx, 5);
+    expect(getEngine().dispatchCount - before).toBeGreaterThan(10);
+    const got = await hot.toArray();
+    limitBindingBytes(null);
+    const want: number[] = [];
+    for (let r = 0; r < 30; r++) {
+      for (let c = 0; c < 20; c++) for (let k = 0; k < 5; k++) want.push(values[c * 30 + r] === k ? 1 : 0);
+    }
+    expect(Array.from(got)).toEqual(want);
   });
 });

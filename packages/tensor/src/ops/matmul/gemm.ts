@@ -12,6 +12,8 @@ import {
   tileShape,
   U,
 } from './matmul-kernel.js';
+import { bindingBudget } from '../elementwise/binding-range.js';
+import { type BoundView, type GemmLaunch, splitGemm } from './gemm-split.js';
 import { eightLaneSubgroups, panelGemm, usePanelMatmul } from './panel-gemm.js';
 
 interface TilingChoice {
@@ -220,23 +222,62 @@ export function gemmInto(
   if (batch.shape.length > MATMUL_BATCH_RANK) return false;
   const batches = numel(batch.shape);
   if (m === 0 || n === 0 || batches === 0) return true;
+  const launch: GemmLaunch = (pa, pb, po, pbias, bind) => launchGemm(pa, pb, po, pbias, bind, forcedTiling);
+  const limit = bindingBudget(getEngine());
+  if (operands.some((t) => t.storage.buffer.size > limit)) {
+    // Cut in the folded layout, where any narrowing still leaves at most MATMUL_BATCH_RANK batch dims.
+    const folded = (t: Tensor, strides: number[]) =>
+      t.asView([...batch.shape, ...t.shape.slice(r - 2)], [...strides, ...t.strides.slice(r - 2)], t.offset);
+    const views = [folded(a, batch.a), folded(b, batch.b), folded(out, batch.out)];
+    splitGemm(views[0], views[1], views[2], bias, launch);
+    for (const v of views) v.dispose();
+    return true;
+  }
   if (!half && !forcedTiling && !tilingOverride && batches === 1 && usePanelMatmul(a, m, n, k)) {
     panelGemm(a, b, out, bias);
     return true;
   }
+  launch(a, b, out, bias, (t) => ({ binding: t.storage.buffer, offset: t.offset }));
+  return true;
+}
+
+/**
+ * One product through the tiled kernel, each operand read through `bind` (its whole buffer, or a window of it
+ * with the view's offset inside the window). The batch dims must fold to at most MATMUL_BATCH_RANK.
+ */
+function launchGemm(
+  a: Tensor,
+  b: Tensor,
+  out: Tensor,
+  bias: Tensor | undefined,
+  bind: (t: Tensor) => BoundView,
+  forcedTiling?: MatmulTiling,
+): void {
+  const r = out.ndim;
+  const [m, k] = a.shape.slice(r - 2);
+  const n = b.shape[r - 1];
+  const batch = foldBatch({
+    shape: out.shape.slice(0, r - 2),
+    a: a.strides.slice(0, r - 2),
+    b: b.strides.slice(0, r - 2),
+    out: out.strides.slice(0, r - 2),
+  });
+  const batches = numel(batch.shape);
   const engine = getEngine();
   const tiling = forcedTiling ?? tilingFor(m, n, k, batches, engine.gpu.info.isSoftware);
+  const [va, vb, vout] = [bind(a), bind(b), bind(out)];
+  const vbias = bias && bind(bias);
   const aligned = (offset: number, strides: readonly number[]) =>
     offset % 4 === 0 && strides.every((s) => s % 4 === 0);
-  const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(a.offset, [a.strides[r - 2], ...batch.a]);
-  const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(b.offset, [b.strides[r - 2], ...batch.b]);
+  const vecA = a.strides[r - 1] === 1 && k % 4 === 0 && aligned(va.offset, [a.strides[r - 2], ...batch.a]);
+  const vecB = b.strides[r - 1] === 1 && n % 4 === 0 && aligned(vb.offset, [b.strides[r - 2], ...batch.b]);
   const subgroupA = tiling.wx === 8 && tiling.tm % 8 === 0 && useSubgroupA();
   const kernel = kernelFor({
     tiling,
     bias: bias !== undefined,
     vecA,
     vecB,
-    elem: half ? 'f16' : 'f32',
+    elem: a.dtype === 'float16' ? 'f16' : 'f32',
     ...(subgroupA ? { subgroupA } : {}),
   });
   const { bm, bn } = tileShape(tiling);
@@ -246,24 +287,24 @@ export function gemmInto(
   if (gx > maxGroups || gy > maxGroups) {
     throw new RangeError(`matmul of ${formatShape(out.shape)} needs more workgroups than the device allows`);
   }
-  const buffers = [a.storage.buffer, b.storage.buffer];
-  if (bias) buffers.push(bias.storage.buffer);
-  buffers.push(out.storage.buffer);
+  const buffers = [va.binding, vb.binding];
+  if (vbias) buffers.push(vbias.binding);
+  buffers.push(vout.binding);
   for (let start = 0; start < batches; start += maxGroups) {
     const words: UniformValue[] = new Array<UniformValue>(U.outBatchStrides + MATMUL_BATCH_RANK).fill(0);
     words[U.m] = m;
     words[U.n] = n;
     words[U.k] = k;
-    words[U.aOffset] = a.offset;
+    words[U.aOffset] = va.offset;
     words[U.aRowStride] = a.strides[r - 2];
     words[U.aColStride] = a.strides[r - 1];
-    words[U.bOffset] = b.offset;
+    words[U.bOffset] = vb.offset;
     words[U.bRowStride] = b.strides[r - 2];
     words[U.bColStride] = b.strides[r - 1];
-    words[U.outOffset] = out.offset;
+    words[U.outOffset] = vout.offset;
     words[U.outRowStride] = out.strides[r - 2];
     words[U.batchStart] = start;
-    words[U.biasOffset] = bias?.offset ?? 0;
+    words[U.biasOffset] = vbias?.offset ?? 0;
     words[U.biasStride] = bias?.strides[0] ?? 0;
     const put = (at: number, values: number[]) => {
       for (let i = 0; i < values.length; i++) words[at + i] = values[i];
@@ -274,7 +315,6 @@ export function gemmInto(
     put(U.outBatchStrides, padFront(batch.out, 0));
     engine.dispatch(kernel, buffers, words, [gx, gy, Math.min(maxGroups, batches - start)]);
   }
-  return true;
 }
 
 /** Multiply-adds of a matmul counted as 2 FLOPs each, for benchmark rows. */
