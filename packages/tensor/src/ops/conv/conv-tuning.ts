@@ -23,7 +23,10 @@ export const conv2dTuning: {
   depthwiseRows: 'auto' | boolean;
   /** Direct kernels broadcast weights over the subgroup: 'auto' on llvmpipe only, see `useSubgroupWeights`. */
   subgroupWeights: 'auto' | boolean;
+  /** 3×3 weight gradients through the subgroup kernel (grad-weight-3x3.ts) where the device and shape allow. */
+  gradWeightSubgroups: 'auto' | boolean;
 } = {
+  gradWeightSubgroups: 'auto',
   subgroupWeights: 'auto',
   depthwiseRows: 'auto',
   maxBindingBytes: null,

@@ -24,6 +24,7 @@ import {
   dispatchDepthwiseScatter,
   rowsAligned,
 } from './depthwise-rows.js';
+import { conv3x3GradWeightSubgroups } from './grad-weight-3x3.js';
 import { conv3x3GradInputPanels } from './panel-conv.js';
 import { type ConvGeometry, isDepthwise } from './params.js';
 import { isPointwise, pointwiseGradWeightPartials, pointwisePanels } from './pointwise.js';
@@ -194,6 +195,8 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
     pointwiseGradWeightPartials(dy, x, splits, partial);
     return reducePartials(partial, slabs, shape);
   }
+  const subgroups = conv3x3GradWeightSubgroups(dy, x, g);
+  if (subgroups) return subgroups;
   const m = g.cOutG;
   const n = g.cInG * g.kh * g.kw;
   const pixels = images * g.oh * g.ow;

@@ -1,0 +1,90 @@
+import { getEngine } from '../../engine/engine.js';
+import { kernelCache } from '../../engine/kernel.js';
+import type { Tensor } from '../../tensor.js';
+import { eightLaneSubgroups } from '../matmul/panel-gemm.js';
+import { allocate, bindingLimit } from './batch-chunks.js';
+import { reducePartials } from './conv-dispatch.js';
+import { conv2dTuning } from './conv-tuning.js';
+import { rowsAligned } from './depthwise-rows.js';
+import {
+  buildGradWeight3x3Kernel,
+  GW,
+  GW_CHANNELS_IN,
+  GW_CHANNELS_OUT,
+  GW_PIXELS,
+} from './grad-weight-3x3-kernel.js';
+import type { ConvGeometry } from './params.js';
+
+const cached = kernelCache();
+
+/**
+ * Workgroups to spread a weight gradient over: llvmpipe runs one per core at a time, and more of them mean more
+ * slabs of partial sums to add.
+ */
+const TARGET_WORKGROUPS = 16;
+
+/**
+ * Whether the subgroup kernel (grad-weight-3x3-kernel.ts) computes this weight gradient: on llvmpipe's 8-lane
+ * subgroups, for a 3×3 convolution at stride 1 without dilation or groups, padLeft ≤ 3, output rows of a
+ * multiple of 8 pixels, both images' rows readable as vec4s and each within one binding.
+ */
+function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
+  const wanted = conv2dTuning.gradWeightSubgroups === 'auto' ? true : conv2dTuning.gradWeightSubgroups;
+  return (
+    wanted &&
+    eightLaneSubgroups() &&
+    g.kh === 3 &&
+    g.kw === 3 &&
+    g.groups === 1 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.dilationH === 1 &&
+    g.dilationW === 1 &&
+    g.padLeft <= 3 &&
+    g.ow % GW_PIXELS === 0 &&
+    rowsAligned(dy.shape, dy.strides, dy.offset) &&
+    rowsAligned(x.shape, x.strides, x.offset) &&
+    [dy, x].every((t) => t.storage.buffer.size <= bindingLimit())
+  );
+}
+
+/**
+ * dL/dweight of a 3×3 convolution through the subgroup kernel, or null (doing nothing) where it does not apply.
+ * Workgroups along z sum runs of output rows into slabs of partial sums, added at the end.
+ */
+export function conv3x3GradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
+  if (!applies(dy, x, g)) return null;
+  const shape = [g.cOut, g.cIn, 3, 3];
+  const gx = Math.ceil(g.cOut / GW_CHANNELS_OUT);
+  const gy = Math.ceil(g.cIn / GW_CHANNELS_IN);
+  const rows = g.batch * g.oh;
+  const wanted = Math.min(rows, Math.ceil(TARGET_WORKGROUPS / (gx * gy)));
+  const rowsPerSplit = Math.ceil(rows / wanted);
+  const splits = Math.ceil(rows / rowsPerSplit);
+  const slab = g.cOut * g.cIn * 9;
+  const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
+  const words = new Array<number>(GW.slab + 1).fill(0);
+  words[GW.h] = g.h;
+  words[GW.w] = g.w;
+  words[GW.oh] = g.oh;
+  words[GW.ow] = g.ow;
+  words[GW.cIn] = g.cIn;
+  words[GW.cOut] = g.cOut;
+  words[GW.padTop] = g.padTop;
+  words[GW.dyOffset] = dy.offset;
+  words[GW.dyBatchStride] = dy.strides[0];
+  words[GW.dyChannelStride] = dy.strides[1];
+  words[GW.xOffset] = x.offset;
+  words[GW.xBatchStride] = x.strides[0];
+  words[GW.xChannelStride] = x.strides[1];
+  words[GW.rows] = rows;
+  words[GW.rowsPerSplit] = rowsPerSplit;
+  words[GW.slab] = slab;
+  const kernel = cached(`pad${g.padLeft}`, () => buildGradWeight3x3Kernel(g.padLeft));
+  getEngine().dispatch(kernel, [dy.storage.buffer, x.storage.buffer, partial.storage.buffer], words, [
+    gx,
+    gy,
+    splits,
+  ]);
+  return reducePartials(partial, splits, shape);
+}
