@@ -51,7 +51,12 @@ export function oneHot(index: Tensor, numClasses: number): Tensor {
   forEachSlab(plan, (first, count) => {
     const [vi, vo] = [flatIndex, flatOut].map((t) => slabWindow(plan, t, first, count));
     const n = count * numClasses;
-    engine.dispatch(kernel, [vi.binding, vo.binding], [n, numClasses, vi.offset, vo.offset], engine.grid(n, WG));
+    engine.dispatch(
+      kernel,
+      [vi.binding, vo.binding],
+      [n, numClasses, vi.offset, vo.offset],
+      engine.grid(n, WG),
+    );
   });
   for (const t of [flatIndex, flatOut]) t.dispose();
   if (src !== index) src.dispose();

@@ -4,6 +4,8 @@ import type { Kernel, UniformValue } from '../../engine/kernel.js';
 import { formatShape, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
+import { bindingBudget } from '../elementwise/binding-range.js';
+import { type BoundView, type GemmLaunch, splitGemm } from './gemm-split.js';
 import {
   buildMatmulKernel,
   MATMUL_BATCH_RANK,
@@ -12,8 +14,6 @@ import {
   tileShape,
   U,
 } from './matmul-kernel.js';
-import { bindingBudget } from '../elementwise/binding-range.js';
-import { type BoundView, type GemmLaunch, splitGemm } from './gemm-split.js';
 import { eightLaneSubgroups, panelGemm, usePanelMatmul } from './panel-gemm.js';
 
 interface TilingChoice {
