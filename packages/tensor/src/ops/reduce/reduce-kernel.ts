@@ -18,7 +18,8 @@ import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kern
 export type Monoid = 'sum' | 'sum2' | 'max' | 'min' | 'welford';
 export type Accumulator = 'f32' | 'i32' | 'u32';
 
-export const REDUCE_WG = 256;
+/** Most workgroups one output's reduction is split over (the second pass folds their states). */
+export const MAX_SPLITS = 256;
 
 /** Uniform words shared by all reduction kernels. */
 export const W = {
@@ -61,6 +62,15 @@ export interface ReduceKernelSpec {
   outputs: readonly ReduceOutput[];
   keptRank: number;
   redRank: number;
+  /** Threads per workgroup, a power of two (see reduce.ts, `workgroupSize`). */
+  wg: number;
+  /**
+   * Read the inputs as vec4s (source 'tensor'): the reduced index then counts quads of 4 adjacent elements of
+   * the innermost reduced dim (its size in the uniforms is in quads and its stride is 4), and each quad is
+   * folded element by element. On CPU adapters a read whose address differs per lane costs the same for one
+   * float or four, so this reads 4× less often and runs a quarter of the loop iterations.
+   */
+  vec4?: boolean;
 }
 
 /** Words of one packed state in the scratch buffer. */
@@ -189,7 +199,7 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
   const loadType = (t: string) => (t === 'f16' || t === 'f32' ? 'f32' : spec.acc);
   if (spec.source === 'tensor') {
     spec.inputTypes.forEach((t, k) => {
-      bind(`in${k}: array<${t}>`, 'read');
+      bind(spec.vec4 ? `in${k}: array<vec4<${t}>>` : `in${k}: array<${t}>`, 'read');
     });
     for (let k = 0; k < spec.params; k++) bind(`p${k}Buf: array<f32>`, 'read');
   } else {
@@ -239,6 +249,14 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
       })
       .join('\n');
     const loads = spec.inputTypes.map((t, k) => `    let a${k} = ${loadType(t)}(in${k}[at${k}]);`).join('\n');
+    const foldOne = `${loads}
+    acc = fold(acc, ${spec.value}, r + ui(${W.indexBase}u));`;
+    // A quad's elements c = 0…3 are elements 4r + c of the reduced extent.
+    const foldQuad = `${spec.inputTypes.map((_, k) => `    let q${k} = in${k}[at${k} / 4u];`).join('\n')}
+    for (var c = 0u; c < 4u; c++) {
+${spec.inputTypes.map((t, k) => `      let a${k} = ${loadType(t)}(q${k}[c]);`).join('\n')}
+      acc = fold(acc, ${spec.value}, r * 4u + c + ui(${W.indexBase}u));
+    }`;
     body = `fn foldRange(o: u32, first: u32, end: u32, step: u32) -> State {
 ${bases}
 ${params}
@@ -250,8 +268,7 @@ ${params}
   var acc = accIdentity();
   for (var r = first; r < end; r += step) {
 ${outerAt}
-${loads}
-    acc = fold(acc, ${spec.value}, r + ui(${W.indexBase}u));
+${spec.vec4 ? foldQuad : foldOne}
     inner += stepInner;
     outer += stepOuter;
     if (inner >= size) { inner -= size; outer += 1u; }
@@ -275,16 +292,16 @@ ${loads}
 
   let main: string;
   if (spec.layout === 'thread') {
-    main = `@compute @workgroup_size(${REDUCE_WG})
+    main = `@compute @workgroup_size(${spec.wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = linearIndex(gid, nwg, ${REDUCE_WG}u);
+  let o = linearIndex(gid, nwg, ${spec.wg}u);
   if (o >= ui(${W.nOut}u)) { return; }
   let s = foldRange(o, 0u, ui(${W.nRed}u), 1u);
 ${spec.sink === 'final' ? sinkFinal : sinkPartial(`o * ui(${W.slotStride}u) + ui(${W.slotBase}u)`)}
 }`;
   } else {
-    main = `var<workgroup> tree: array<State, ${REDUCE_WG}>;
-@compute @workgroup_size(${REDUCE_WG})
+    main = `var<workgroup> tree: array<State, ${spec.wg}>;
+@compute @workgroup_size(${spec.wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * nwg.x;
@@ -293,9 +310,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = g / splits;
   let start = (g % splits) * ui(${W.chunk}u);
   let end = min(ui(${W.nRed}u), start + ui(${W.chunk}u));
-  tree[lid] = foldRange(o, start + lid, end, ${REDUCE_WG}u);
+  tree[lid] = foldRange(o, start + lid, end, ${spec.wg}u);
   workgroupBarrier();
-  for (var h = ${REDUCE_WG / 2}u; h > 0u; h = h >> 1u) {
+  for (var h = ${spec.wg / 2}u; h > 0u; h = h >> 1u) {
     if (lid < h) { tree[lid] = combine(tree[lid], tree[lid + h]); }
     workgroupBarrier();
   }
@@ -312,5 +329,6 @@ ${scratchShim}
 ${stateWgsl(spec.monoid, spec.acc)}
 ${body}
 ${main}`;
-  return { name: `reduce_${spec.monoid}`, code, bindings, workgroupSize: REDUCE_WG };
+  const name = `reduce_${spec.monoid}${spec.vec4 ? '_v4' : ''}`;
+  return { name, code, bindings, workgroupSize: spec.wg };
 }

@@ -1,5 +1,6 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getEngine, init } from '../../engine/engine.js';
+import type { Tensor } from '../../tensor.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { limitBindingBytes } from '../elementwise/binding-range.js';
@@ -279,34 +280,45 @@ describe('reductions of views with negative strides', () => {
   });
 });
 
-describe('both layouts of the reduction kernel', () => {
-  it('agree with the CPU for every monoid, with three unmergeable reduced dims of a permuted view', async () => {
-    // [3, 4, 5, 6] permuted to [4, 3, 6, 5]; reducing dims 0, 2, 3 leaves reduced dims that cannot merge.
-    const src = randomCpu([3, 4, 5, 6], 101, -2, 2);
-    const t = tensor(Float32Array.from(src.data), src.shape).permute([1, 0, 3, 2]);
-    const ref = permuteCpu(src, [1, 0, 3, 2]);
-    const dims = [0, 2, 3];
-    const monoids = [
-      { monoid: 'sum', outputs: [{ dtype: 'float32', expr: 's.v' }], want: [cpuSum] },
-      {
-        monoid: 'max',
-        outputs: [
-          { dtype: 'float32', expr: 's.v' },
-          { dtype: 'int32', expr: 'i32(s.i)' },
-        ],
-        want: [(v: number[]) => Math.max(...v), (v: number[]) => cpuArgExtreme(v, 1)],
-      },
-      {
-        monoid: 'welford',
-        outputs: [
-          { dtype: 'float32', expr: 's.mean' },
-          { dtype: 'float32', expr: 's.m2 * uf(4u)' },
-        ],
-        want: [cpuMean, (v: number[]) => cpuVar(v, 1)],
-        scale: 1 / (4 * 6 * 5 - 1),
-      },
-    ] as const;
-    for (const m of monoids) {
+/** Every monoid with the CPU reference of each of its outputs; `count` elements are reduced per output. */
+function monoidCases(count: number) {
+  return [
+    { monoid: 'sum', outputs: [{ dtype: 'float32', expr: 's.v' }], want: [cpuSum] },
+    {
+      monoid: 'max',
+      outputs: [
+        { dtype: 'float32', expr: 's.v' },
+        { dtype: 'int32', expr: 'i32(s.i)' },
+      ],
+      want: [(v: number[]) => Math.max(...v), (v: number[]) => cpuArgExtreme(v, 1)],
+    },
+    {
+      monoid: 'welford',
+      outputs: [
+        { dtype: 'float32', expr: 's.mean' },
+        { dtype: 'float32', expr: 's.m2 * uf(4u)' },
+      ],
+      want: [cpuMean, (v: number[]) => cpuVar(v, 1)],
+      scale: 1 / (count - 1),
+    },
+  ] as const;
+}
+
+/**
+ * Runs every monoid over `dims` of `t` (whose float64 contents are `ref`) in both layouts, checks each output
+ * against the CPU, and returns the names of the kernels that ran.
+ */
+async function checkMonoids(t: Tensor, ref: CpuTensor, dims: number[]): Promise<Set<string>> {
+  const count = dims.reduce((n, d) => n * t.shape[d], 1);
+  const names = new Set<string>();
+  const engine = getEngine();
+  const dispatch = engine.dispatch.bind(engine);
+  const spy = vi.spyOn(engine, 'dispatch').mockImplementation((kernel, ...rest) => {
+    names.add(kernel.name);
+    dispatch(kernel, ...rest);
+  });
+  try {
+    for (const m of monoidCases(count)) {
       for (const layout of ['thread', 'group'] as const) {
         const outs = reduce({
           name: m.monoid,
@@ -328,6 +340,33 @@ describe('both layouts of the reduction kernel', () => {
         }
       }
     }
+  } finally {
+    spy.mockRestore();
+  }
+  return names;
+}
+
+describe('both layouts of the reduction kernel', () => {
+  it('agree with the CPU for every monoid, with three unmergeable reduced dims of a permuted view', async () => {
+    // [3, 4, 5, 6] permuted to [4, 3, 6, 5]; reducing dims 0, 2, 3 leaves reduced dims that cannot merge.
+    const src = randomCpu([3, 4, 5, 6], 101, -2, 2);
+    const t = tensor(Float32Array.from(src.data), src.shape).permute([1, 0, 3, 2]);
+    await checkMonoids(t, permuteCpu(src, [1, 0, 3, 2]), [0, 2, 3]);
+  });
+
+  it('read quads of 4-aligned rows as vec4s (batch norm over NCHW), and single elements otherwise', async () => {
+    // Per channel over N, H, W: the reduced dims merge to [N, H·W], H·W = 24 a multiple of 4.
+    const src = randomCpu([3, 5, 4, 6], 102, -2, 2);
+    const t = tensor(Float32Array.from(src.data), src.shape);
+    const quads = await checkMonoids(t, src, [0, 2, 3]);
+    expect([...quads].filter((n) => n.startsWith('reduce_')).every((n) => n.endsWith('_v4'))).toBe(true);
+    // Columns 1…4 of 6-wide rows: an offset of 1 cannot start a vec4.
+    const wide = randomCpu([4, 2, 6], 103, -2, 2);
+    const w = tensor(Float32Array.from(wide.data), wide.shape).narrow(2, 1, 4);
+    const cols = { data: new Float64Array(32), shape: [4, 2, 4] };
+    for (let r = 0; r < 8; r++) cols.data.set(wide.data.subarray(r * 6 + 1, r * 6 + 5), r * 4);
+    const single = await checkMonoids(w, cols, [0, 2]);
+    expect([...single].some((n) => n.endsWith('_v4'))).toBe(false);
   });
 });
 
