@@ -27,13 +27,14 @@ import {
 import { conv3x3GradWeightSubgroups } from './grad-weight-3x3.js';
 import { conv3x3GradInputPanels } from './panel-conv.js';
 import { type ConvGeometry, isDepthwise } from './params.js';
-import { isPointwise, pointwiseGradWeightPartials, pointwisePanels } from './pointwise.js';
+import { isPointwise, pointwiseGemm, pointwiseGradWeightPartials, pointwisePanels } from './pointwise.js';
 import { biasGradKernel, REDUCE_WG } from './reduce-kernel.js';
 
 /** dL/dx: the transposed convolution of dy with the weight. */
 export function conv2dGradInput(dy: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
   const dx = Tensor.empty([g.batch, g.cIn, g.h, g.w], 'float32');
   if (dx.numel() === 0) return dx;
+  if (isPointwise(g) && pointwiseGemm('gradInput', dy, weight, null, dx)) return dx;
   if (isPointwise(g) && pointwisePanels('gradInput', dy, weight, null, dx, bindingLimit())) return dx;
   if (conv3x3GradInputPanels(dy, weight, dx, g, bindingLimit())) return dx;
   const depthwise = isDepthwise(g);

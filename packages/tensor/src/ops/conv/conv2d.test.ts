@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getEngine, init } from '../../engine/engine.js';
+import { tidy } from '../../scope.js';
 import type { Tensor } from '../../tensor.js';
 import { assertClose, type CpuTensor, checkOp, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
@@ -158,6 +159,9 @@ const LARGE: Case[] = [
   { name: '1x1 24→5', x: [3, 24, 9, 23], w: [5, 24, 1, 1], bias: false, options: {} },
   // 32·32 pixels: the 1×1 weight gradient splits each image's pixel sum into 4 matmul chunks (pointwise.ts).
   { name: '1x1 8→12 split pixels', x: [1, 8, 32, 32], w: [12, 8, 1, 1], bias: true, options: {} },
+  // Small images: on CPU adapters one matmul over the batch (1 pixel) or one per image, bias added after.
+  { name: '1x1 20→36 of 1-pixel images', x: [3, 20, 1, 1], w: [36, 20, 1, 1], bias: true, options: {} },
+  { name: '1x1 40→24 of 4×4 images', x: [2, 40, 4, 4], w: [24, 40, 1, 1], bias: true, options: {} },
   {
     name: 'depthwise 5x5 ×12',
     x: [2, 12, 33, 31],
@@ -296,5 +300,35 @@ describe('conv2d input checks', () => {
     const big = tensor(new Float32Array(6 * 2 * 9 * 9), [6, 2, 9, 9]);
     expect(() => conv2d(x, big, null, { groups: 2 })).toThrow(/smaller than the dilated kernel/);
     for (const t of [x, w, big]) t.dispose();
+  });
+});
+
+describe('1×1 convolutions of small images on CPU adapters', () => {
+  it('run as matrix products, not the direct kernel', () => {
+    const engine = getEngine();
+    for (const [shape, takes] of [
+      [[2, 16, 1, 1], true],
+      [[2, 16, 8, 8], true],
+      [[2, 16, 16, 16], false],
+    ] as const) {
+      const x = tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape], {
+        requiresGrad: true,
+      });
+      const w = tensor(new Float32Array(24 * 16), [24, 16, 1, 1]);
+      const names: string[] = [];
+      const dispatch = engine.dispatch.bind(engine);
+      const spy = vi.spyOn(engine, 'dispatch').mockImplementation((kernel, ...rest) => {
+        names.push(kernel.name);
+        dispatch(kernel, ...rest);
+      });
+      tidy(() =>
+        conv2d(x, w, tensor(new Float32Array(24), [24]))
+          .sum()
+          .backward(),
+      );
+      spy.mockRestore();
+      const direct = names.some((n) => n.startsWith('conv2d_direct'));
+      expect(direct, `[${shape}] took the direct kernel`).toBe(engine.gpu.info.isSoftware ? !takes : false);
+    }
   });
 });

@@ -15,12 +15,13 @@ import {
 import { dispatchDepthwiseRows, rowsAligned } from './depthwise-rows.js';
 import { conv3x3ForwardPanels } from './panel-conv.js';
 import { type Conv2dOptions, type ConvGeometry, convGeometry, isDepthwise } from './params.js';
-import { isPointwise, pointwisePanels } from './pointwise.js';
+import { isPointwise, pointwiseGemm, pointwisePanels } from './pointwise.js';
 
 /** Runs the forward convolution on float32 operands with the kernel the tuning picks for this shape and adapter. */
 export function conv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const out = Tensor.empty([g.batch, g.cOut, g.oh, g.ow], 'float32');
   if (out.numel() === 0) return out;
+  if (isPointwise(g) && pointwiseGemm('forward', x, weight, bias, out)) return out;
   if (isPointwise(g) && pointwisePanels('forward', x, weight, bias, out, bindingLimit())) return out;
   if (conv3x3ForwardPanels(x, weight, bias, out, g, bindingLimit())) return out;
   const depthwise = isDepthwise(g);
