@@ -159,9 +159,10 @@ const LARGE: Case[] = [
   { name: '1x1 24→5', x: [3, 24, 9, 23], w: [5, 24, 1, 1], bias: false, options: {} },
   // 32·32 pixels: the 1×1 weight gradient splits each image's pixel sum into 4 matmul chunks (pointwise.ts).
   { name: '1x1 8→12 split pixels', x: [1, 8, 32, 32], w: [12, 8, 1, 1], bias: true, options: {} },
-  // Small images: on CPU adapters one matmul over the batch (1 pixel) or one per image, bias added after.
+  // Small images: on CPU adapters one matmul over the batch (1 pixel) or one per image (a batch of ≤ 64
+  // pixels), the bias added after.
   { name: '1x1 20→36 of 1-pixel images', x: [3, 20, 1, 1], w: [36, 20, 1, 1], bias: true, options: {} },
-  { name: '1x1 40→24 of 4×4 images', x: [2, 40, 4, 4], w: [24, 40, 1, 1], bias: true, options: {} },
+  { name: '1x1 40→24 of 4×4 images', x: [3, 40, 4, 4], w: [24, 40, 1, 1], bias: true, options: {} },
   {
     name: 'depthwise 5x5 ×12',
     x: [2, 12, 33, 31],
@@ -307,9 +308,10 @@ describe('1×1 convolutions of small images on CPU adapters', () => {
   it('run as matrix products, not the direct kernel', () => {
     const engine = getEngine();
     for (const [shape, takes] of [
-      [[2, 16, 1, 1], true],
-      [[2, 16, 8, 8], true],
-      [[2, 16, 16, 16], false],
+      [[8, 16, 1, 1], true],
+      [[2, 16, 4, 4], true],
+      [[2, 16, 8, 8], false],
+      [[8, 16, 4, 4], false],
     ] as const) {
       const x = tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape], {
         requiresGrad: true,

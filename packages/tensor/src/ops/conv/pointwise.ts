@@ -103,20 +103,22 @@ export function pointwisePanels(
 }
 
 /**
- * Images of at most this many pixels take a 1×1 convolution as matrix products (pointwiseGemm) on CPU adapters.
- * GPU time of the 1×1 layers (with the matmuls and bias additions) in a UNet-B0 training step at 2×128² on
- * llvmpipe, `--profile`, two runs each: 1.26–1.32 s with only 1-pixel images routed so, 1.00–1.03 s up to 16
- * pixels, 0.94–1.02 s up to 64, 0.96 s up to 256.
+ * On CPU adapters a 1×1 convolution of 1-pixel images, or of batches of at most `maxPixels` pixels in all, runs
+ * as matrix products (pointwiseGemm). The direct kernel's workgroups hold 256 pixels, so it idles on tiny
+ * batches; per-image products idle too when an image is narrower than their 32-column tiles. GPU time of the 1×1
+ * layers (with their matmuls and bias additions) in UNet-B0 steps on llvmpipe, `--profile`, two runs each: a
+ * training step at 2×128² 1.26–1.32 s with only 1-pixel images routed so, 1.00–1.03 s up to 16 pixels per image
+ * (32 per batch), 0.94–1.02 s up to 64 (128); inference at 8×128² 0.73–0.78 s with 1-pixel images only,
+ * 0.92–1.07 s up to 16 pixels per image (128 per batch).
  */
 export const pointwiseGemmTuning = { maxPixels: 64 };
 
 /**
- * A 1×1 convolution of small images (EfficientNet's squeeze-and-excitation layers and its deepest stages) as
- * matrix products. 1-pixel images make one product over the batch: forward out (N × Cout) = x (N × Cin) · Wᵀ +
- * bias, input gradient dx (N × Cin) = dy (N × Cout) · W. Larger ones make one per image: out[b] (Cout × HW) =
- * W (Cout × Cin) · x[b] (Cin × HW), then the bias, or dx[b] = Wᵀ · dy[b]. On CPU adapters the direct kernel
- * gives each workgroup 256 pixels, and such a batch has a few dozen; the matmul spends its tiles along the
- * channels. Returns false, doing nothing, on other devices and shapes.
+ * A 1×1 convolution of small images (EfficientNet's squeeze-and-excitation layers, and its deepest stages in
+ * small batches) as matrix products. 1-pixel images make one product over the batch: forward out (N × Cout) =
+ * x (N × Cin) · Wᵀ + bias, input gradient dx (N × Cin) = dy (N × Cout) · W. Larger ones make one per image:
+ * out[b] (Cout × HW) = W (Cout × Cin) · x[b] (Cin × HW), then the bias, or dx[b] = Wᵀ · dy[b]. Returns false,
+ * doing nothing, on other devices and shapes.
  */
 export function pointwiseGemm(
   pass: 'forward' | 'gradInput',
@@ -127,7 +129,7 @@ export function pointwiseGemm(
 ): boolean {
   const [batch, k, h, w] = src.shape;
   const pixels = h * w;
-  if (pixels > pointwiseGemmTuning.maxPixels || !useDirect()) return false;
+  if ((pixels > 1 && batch * pixels > pointwiseGemmTuning.maxPixels) || !useDirect()) return false;
   if (pixels > 1 && !(pixelsMerge(src, Infinity) && pixelsMerge(out, Infinity) && out.strides[3] === 1)) {
     return false;
   }
