@@ -90,7 +90,7 @@ describe('profiler', () => {
     expect(opType('conv2d_depthwise_dx_k5s2')).toBe('conv2d depthwise backward input');
     expect(opType('conv2d_depthwise_k3s1')).toBe('conv2d depthwise');
     expect(opType('conv2d_direct_forward_3x3_b8x8')).toBe('conv2d direct forward');
-    expect(opType('conv2d_gradWeight3x3_subgroups_pad1')).toBe('conv2d subgroups gradWeight');
+    expect(opType('conv2d_gradWeight_subgroups_3x3_c2_pad1')).toBe('conv2d subgroups gradWeight');
     expect(opType('matmul_bias')).toBe('matmul');
     expect(opType('adamw')).toBe('optimizer');
     expect(opType('batch_norm_backward_sums')).toBe('batchnorm');

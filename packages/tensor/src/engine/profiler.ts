@@ -31,7 +31,7 @@ export function opType(kernel: string): string {
     [/^conv2d_depthwise_dw/, 'conv2d depthwise backward weight'],
     [/^conv2d_depthwise/, 'conv2d depthwise'],
     [/^conv2d_direct_(\w+?)_\d/, 'conv2d direct $1'],
-    [/^conv2d_gradWeight3x3_subgroups/, 'conv2d subgroups gradWeight'],
+    [/^conv2d_gradWeight_subgroups/, 'conv2d subgroups gradWeight'],
     [/^conv2d_bias_grad/, 'conv2d bias gradient'],
     [/^conv2d_reduce/, 'conv2d partial-sum reduce'],
     [/^conv2d_(\w+?)_\d+x\d+/, 'conv2d gemm $1'],

@@ -24,7 +24,7 @@ import {
   dispatchDepthwiseScatter,
   rowsAligned,
 } from './depthwise-rows.js';
-import { conv3x3GradWeightSubgroups } from './grad-weight-3x3.js';
+import { convGradWeightSubgroups } from './grad-weight.js';
 import { conv3x3GradInputPanels } from './panel-conv.js';
 import { type ConvGeometry, isDepthwise } from './params.js';
 import { isPointwise, pointwiseGemm, pointwiseGradWeightPartials, pointwisePanels } from './pointwise.js';
@@ -134,6 +134,8 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const images = Math.min(g.batch, imagesPerLaunch(g, batched));
   const chunks = Math.ceil(g.batch / images);
   const engine = getEngine();
+  const subgroups = convGradWeightSubgroups(dy, x, g);
+  if (subgroups) return subgroups;
   if (
     isDepthwise(g) &&
     useDepthwiseRows() &&
@@ -196,8 +198,6 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
     pointwiseGradWeightPartials(dy, x, splits, partial);
     return reducePartials(partial, slabs, shape);
   }
-  const subgroups = conv3x3GradWeightSubgroups(dy, x, g);
-  if (subgroups) return subgroups;
   const m = g.cOutG;
   const n = g.cInG * g.kh * g.kw;
   const pixels = images * g.oh * g.ow;

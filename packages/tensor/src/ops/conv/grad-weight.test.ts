@@ -35,9 +35,9 @@ function traced<T>(run: () => T): { value: T; names: string[] } {
 
 const gpu = (x: { data: Float64Array; shape: number[] }) => tensor(Float32Array.from(x.data), x.shape);
 
-// The 3×3 weight gradient through the subgroup kernel (llvmpipe's 8-lane subgroups), against the float64
+// 1×1 and 3×3 weight gradients through the subgroup kernel (llvmpipe's 8-lane subgroups), against the float64
 // gradient. Output rows are multiples of 8 pixels and image rows 4-aligned, which the kernel needs.
-describe.runIf(eightLaneSubgroups())('3×3 weight gradient through the subgroup kernel', () => {
+describe.runIf(eightLaneSubgroups())('weight gradients through the subgroup kernel', () => {
   const cases: { name: string; x: number[]; w: number[]; options: Conv2dOptions }[] = [
     // 7 output channels: a partial lane; 5 input channels: a partial pair and idle subgroups.
     { name: '5→7 pad 1', x: [2, 5, 6, 16], w: [7, 5, 3, 3], options: { padding: 1 } },
@@ -47,6 +47,10 @@ describe.runIf(eightLaneSubgroups())('3×3 weight gradient through the subgroup 
     { name: '4→6 pad [0,2,0,0]', x: [2, 4, 5, 16], w: [6, 4, 3, 3], options: { padding: [0, 2, 0, 0] } },
     // padLeft 3 and a wide right padding, top only.
     { name: '3→5 pad [3,7,2,0]', x: [3, 3, 4, 16], w: [5, 3, 3, 3], options: { padding: [3, 7, 2, 0] } },
+    // 1×1: 37 input channels, a partial second group of 16; 40 output channels, a second workgroup along x.
+    { name: '1x1 37→40', x: [2, 37, 3, 8], w: [40, 37, 1, 1], options: {} },
+    // A padded 1×1 reads the 4-vec4 span, like a 3×3.
+    { name: '1x1 5→6 pad [1,3,1,0]', x: [1, 5, 3, 12], w: [6, 5, 1, 1], options: { padding: [1, 3, 1, 0] } },
   ];
   for (const c of cases) {
     it(`${c.name}: the kernel runs and matches the float64 gradient`, async () => {
@@ -55,7 +59,7 @@ describe.runIf(eightLaneSubgroups())('3×3 weight gradient through the subgroup 
       const dy = randomCpu([g.batch, g.cOut, g.oh, g.ow], 53);
       conv2dTuning.gradWeightSubgroups = true;
       const { value, names } = traced(() => conv2dGradWeight(gpu(dy), gpu(x), g));
-      expect(names[0]).toMatch(/^conv2d_gradWeight3x3_subgroups/);
+      expect(names[0]).toMatch(/^conv2d_gradWeight_subgroups/);
       const want = conv2dBackwardCpu(x, w, dy, c.options).weight;
       assertClose(await value.toArray(), want.data, { rtol: 1e-4, atol: 1e-4 }, c.name);
     });

@@ -7,12 +7,13 @@ import { reducePartials } from './conv-dispatch.js';
 import { conv2dTuning } from './conv-tuning.js';
 import { rowsAligned } from './depthwise-rows.js';
 import {
-  buildGradWeight3x3Kernel,
+  buildGradWeightKernel,
+  type GradWeightShape,
   GW,
-  GW_CHANNELS_IN,
   GW_CHANNELS_OUT,
   GW_PIXELS,
-} from './grad-weight-3x3-kernel.js';
+  gradWeightKey,
+} from './grad-weight-kernel.js';
 import type { ConvGeometry } from './params.js';
 
 const cached = kernelCache();
@@ -24,8 +25,16 @@ const cached = kernelCache();
 const TARGET_WORKGROUPS = 16;
 
 /**
- * Whether the subgroup kernel (grad-weight-3x3-kernel.ts) computes this weight gradient: on llvmpipe's 8-lane
- * subgroups, for a 3×3 convolution at stride 1 without dilation or groups, padLeft ≤ 3, output rows of a
+ * Input channels per thread: a 3×3's 2 channels × 9 taps and a 1×1's 16 channels each keep 16–18 vec4 sums,
+ * which is what the register file of llvmpipe's 256-bit build holds without spilling much.
+ */
+function channelsPerThread(k: number): number {
+  return k === 3 ? 2 : 16;
+}
+
+/**
+ * Whether the subgroup kernel (grad-weight-kernel.ts) computes this weight gradient: on llvmpipe's 8-lane
+ * subgroups, for a 1×1 or 3×3 convolution at stride 1 without dilation or groups, padLeft ≤ 3, output rows of a
  * multiple of 8 pixels, both images' rows readable as vec4s and each within one binding.
  */
 function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
@@ -33,8 +42,8 @@ function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
   return (
     wanted &&
     eightLaneSubgroups() &&
-    g.kh === 3 &&
-    g.kw === 3 &&
+    (g.kh === 1 || g.kh === 3) &&
+    g.kw === g.kh &&
     g.groups === 1 &&
     g.strideH === 1 &&
     g.strideW === 1 &&
@@ -49,19 +58,20 @@ function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
 }
 
 /**
- * dL/dweight of a 3×3 convolution through the subgroup kernel, or null (doing nothing) where it does not apply.
- * Workgroups along z sum runs of output rows into slabs of partial sums, added at the end.
+ * dL/dweight of a 1×1 or 3×3 convolution through the subgroup kernel, or null (doing nothing) where it does not
+ * apply. Workgroups along z sum runs of output rows into slabs of partial sums, added at the end.
  */
-export function conv3x3GradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
+export function convGradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   if (!applies(dy, x, g)) return null;
-  const shape = [g.cOut, g.cIn, 3, 3];
+  const k = g.kh as 1 | 3;
+  const s: GradWeightShape = { k, padLeft: g.padLeft, channels: channelsPerThread(k) };
+  const shape = [g.cOut, g.cIn, k, k];
   const gx = Math.ceil(g.cOut / GW_CHANNELS_OUT);
-  const gy = Math.ceil(g.cIn / GW_CHANNELS_IN);
+  const gy = Math.ceil(g.cIn / s.channels);
   const rows = g.batch * g.oh;
   const wanted = Math.min(rows, Math.ceil(TARGET_WORKGROUPS / (gx * gy)));
   const rowsPerSplit = Math.ceil(rows / wanted);
   const splits = Math.ceil(rows / rowsPerSplit);
-  const slab = g.cOut * g.cIn * 9;
   const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
   const words = new Array<number>(GW.slab + 1).fill(0);
   words[GW.h] = g.h;
@@ -79,8 +89,8 @@ export function conv3x3GradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometr
   words[GW.xChannelStride] = x.strides[1];
   words[GW.rows] = rows;
   words[GW.rowsPerSplit] = rowsPerSplit;
-  words[GW.slab] = slab;
-  const kernel = cached(`pad${g.padLeft}`, () => buildGradWeight3x3Kernel(g.padLeft));
+  words[GW.slab] = g.cOut * g.cIn * k * k;
+  const kernel = cached(gradWeightKey(s), () => buildGradWeightKernel(s));
   getEngine().dispatch(kernel, [dy.storage.buffer, x.storage.buffer, partial.storage.buffer], words, [
     gx,
     gy,
