@@ -103,15 +103,17 @@ export function pointwisePanels(
 }
 
 /**
- * On CPU adapters a 1×1 convolution of 1-pixel images, or of batches of at most `maxPixels` pixels in all, runs
- * as matrix products (pointwiseGemm). The direct kernel's workgroups hold 256 pixels, so it idles on tiny
- * batches; per-image products idle too when an image is narrower than their 32-column tiles. GPU time of the 1×1
- * layers (with their matmuls and bias additions) in UNet-B0 steps on llvmpipe, `--profile`, two runs each: a
- * training step at 2×128² 1.26–1.32 s with only 1-pixel images routed so, 1.00–1.03 s up to 16 pixels per image
- * (32 per batch), 0.94–1.02 s up to 64 (128); inference at 8×128² 0.73–0.78 s with 1-pixel images only,
- * 0.92–1.07 s up to 16 pixels per image (128 per batch).
+ * On CPU adapters a 1×1 convolution of 1-pixel images, of a batch of at most `maxPixels` pixels in all, or of at
+ * most `maxPixelsWholeTiles` in images of 64 pixels or more, runs as matrix products (pointwiseGemm). The direct
+ * kernel's workgroups hold 256 pixels, so it idles on tiny batches; per-image products idle too when an image is
+ * narrower than their tiles. GPU time of the 1×1 layers (with their matmuls and bias additions) in UNet-B0 steps
+ * on llvmpipe, `--profile`, two runs each: a training step at 2×128² 1.26–1.32 s with only 1-pixel images routed
+ * so, 1.00–1.03 s up to 16 pixels per image (32 per batch), 0.94–1.02 s up to 64 (128); inference at 8×128²
+ * 0.73–0.78 s with 1-pixel images only, 0.92–1.07 s up to 16 pixels per image (128 per batch). Single layers
+ * (forward / input gradient ms, direct against matmuls, two rounds): 2×272×8×8 → 1632 47–51 / 37–42 against 34–35
+ * / 32–35; 2×112×8×8 → 672 7–8 / 6–9 against 9–10 / 7; 8×192×4×4 → 1152 27–29 / 25–32 against 57–67 / 58–60.
  */
-export const pointwiseGemmTuning = { maxPixels: 64 };
+export const pointwiseGemmTuning = { maxPixels: 64, maxPixelsWholeTiles: 128 };
 
 /**
  * A 1×1 convolution of small images (EfficientNet's squeeze-and-excitation layers, and its deepest stages in
@@ -129,7 +131,10 @@ export function pointwiseGemm(
 ): boolean {
   const [batch, k, h, w] = src.shape;
   const pixels = h * w;
-  if ((pixels > 1 && batch * pixels > pointwiseGemmTuning.maxPixels) || !useDirect()) return false;
+  const { maxPixels, maxPixelsWholeTiles } = pointwiseGemmTuning;
+  const total = batch * pixels;
+  const small = pixels === 1 || total <= maxPixels || (pixels >= 64 && total <= maxPixelsWholeTiles);
+  if (!small || !useDirect()) return false;
   if (pixels > 1 && !(pixelsMerge(src, Infinity) && pixelsMerge(out, Infinity) && out.strides[3] === 1)) {
     return false;
   }
