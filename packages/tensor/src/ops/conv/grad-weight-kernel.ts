@@ -7,10 +7,10 @@ import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
  *   dW[co, ci, ky, kx] = Σ over images n and output pixels (oy, ox) of dy[n, co, oy, ox] · x[n, ci, iy, ix],
  *   iy = oy + ky − padTop, ix = ox + kx − padLeft.
  *
- * A workgroup is one subgroup of 8 lanes. It owns 32 output channels, 4 per lane, and `channels` input channels
- * (2 for a 3×3, 16 for a 1×1): each thread keeps the channels × k² taps of its 4 output channels as vec4 sums.
- * It walks 8 output pixels of a row at a time:
- *  - each lane reads its 4 channels' 8 values of dy as 8 vec4s, transposed in registers to one vec4 over its
+ * A workgroup is one subgroup of 8 lanes. It owns 32 output channels, 4 per lane (16, 2 per lane, where there
+ * are no more), and `channels` input channels (2 for a 3×3, 16 for a 1×1): each thread keeps the channels × k²
+ * taps of its output channels as vector sums. It walks 8 output pixels of a row at a time:
+ *  - each lane reads its channels' 8 values of dy as 2 vec4s each, transposed in registers to one vector over its
  *    channels per pixel;
  *  - the inputs are the same for every lane: for each input channel and kernel row, 4 vec4s of input columns
  *    ox − 4 … ox + 11 (2, ox … ox + 7, for an unpadded 1×1) hold what the k taps of the 8 pixels read. The lanes
@@ -28,6 +28,8 @@ export interface GradWeightShape {
   padLeft: number;
   /** Input channels per thread. */
   channels: number;
+  /** Output channels per lane: 4, or 2 where there are at most 16 (then no lane idles). */
+  lanesOut: 2 | 4;
 }
 
 /** Uniform words of the kernel. */
@@ -52,8 +54,10 @@ export const GW = {
   slab: 15,
 } as const;
 
-/** Output channels per workgroup: 8 lanes × 4. */
-export const GW_CHANNELS_OUT = 32;
+/** Output channels per workgroup: 8 lanes × the lane's 4 or 2. */
+export function channelsOut(s: GradWeightShape): number {
+  return 8 * s.lanesOut;
+}
 /** Output pixels per step along a row. */
 export const GW_PIXELS = 8;
 
@@ -61,11 +65,12 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const COMPONENT = ['x', 'y', 'z', 'w'];
 
 export function gradWeightKey(s: GradWeightShape): string {
-  return `${s.k}x${s.k}_c${s.channels}_pad${s.padLeft}`;
+  return `${s.k}x${s.k}_c${s.channels}x${s.lanesOut}_pad${s.padLeft}`;
 }
 
 export function buildGradWeightKernel(s: GradWeightShape): Kernel {
-  const { k, padLeft, channels } = s;
+  const { k, padLeft, channels, lanesOut } = s;
+  const vec = `vec${lanesOut}<f32>`;
   if (padLeft < 0 || padLeft > 3) throw new Error(`weight gradient: left padding ${padLeft} is outside 0…3`);
   // The span of input columns read per kernel row starts `lead` columns left of the block, in `vecs` vec4s.
   const lead = k === 1 && padLeft === 0 ? 0 : 4;
@@ -100,7 +105,7 @@ export function buildGradWeightKernel(s: GradWeightShape): Kernel {
       ),
     )
     .join('\n');
-  const dyReads = range(4)
+  const dyReads = range(lanesOut)
     .map(
       (e) =>
         `    let d${e}at = (dyRow + min(co0 + ${e}u, cOut - 1u) * dyChannel) / 4u;
@@ -112,7 +117,8 @@ export function buildGradWeightKernel(s: GradWeightShape): Kernel {
     .map((p) => {
       const half = p < 4 ? 'a' : 'b';
       const comp = COMPONENT[p % 4];
-      return `    let g${p} = vec4<f32>(d0${half}.${comp}, d1${half}.${comp}, d2${half}.${comp}, d3${half}.${comp});`;
+      const parts = range(lanesOut).map((e) => `d${e}${half}.${comp}`);
+      return `    let g${p} = ${vec}(${parts.join(', ')});`;
     })
     .join('\n');
   const taps = k * k;
@@ -122,7 +128,7 @@ export function buildGradWeightKernel(s: GradWeightShape): Kernel {
         range(k).flatMap((kx) =>
           range(GW_PIXELS).map((p) => {
             const t = `t${c}_${ky * k + kx}`;
-            return `    ${t} = fma(vec4<f32>(s${c}_${ky}_${p + kx}), g${p}, ${t});`;
+            return `    ${t} = fma(${vec}(s${c}_${ky}_${p + kx}), g${p}, ${t});`;
           }),
         ),
       ),
@@ -152,11 +158,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let padTop = i32(ui(${GW.padTop}u));
   let dyChannel = ui(${GW.dyChannelStride}u);
   let xChannel = ui(${GW.xChannelStride}u);
-  let co0 = wid.x * ${GW_CHANNELS_OUT}u + lane * 4u;
+  let co0 = wid.x * ${channelsOut(s)}u + lane * ${lanesOut}u;
   let ci0 = wid.y * ${channels}u;
   let rowEnd = min(ui(${GW.rows}u), (wid.z + 1u) * ui(${GW.rowsPerSplit}u));
 ${range(channels)
-  .flatMap((c) => range(taps).map((t) => `  var t${c}_${t} = vec4<f32>(0.0);`))
+  .flatMap((c) => range(taps).map((t) => `  var t${c}_${t} = ${vec}(0.0);`))
   .join('\n')}
 ${range(rounds)
   .map((i) => `  var r${i} = vec4<f32>(0.0);`)
@@ -179,13 +185,13 @@ ${fmas}
 ${stores}
 }
 
-// The sums of one input channel and tap (at: its place within an output channel's Cin·k²) for the lane's 4
-// output channels.
-fn store(at: u32, co0: u32, ciOk: bool, t: vec4<f32>) {
+// The sums of one input channel and tap (at: its place within an output channel's Cin·k²) for the lane's output
+// channels.
+fn store(at: u32, co0: u32, ciOk: bool, t: ${vec}) {
   if (!ciOk) { return; }
   let cIn = ui(${GW.cIn}u);
   let cOut = ui(${GW.cOut}u);
-  for (var e = 0u; e < 4u; e++) {
+  for (var e = 0u; e < ${lanesOut}u; e++) {
     let co = co0 + e;
     if (co < cOut) { out[at + co * cIn * ${taps}u] = t[e]; }
   }

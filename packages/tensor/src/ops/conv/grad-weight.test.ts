@@ -39,7 +39,9 @@ const gpu = (x: { data: Float64Array; shape: number[] }) => tensor(Float32Array.
 // gradient. Output rows are multiples of 8 pixels and image rows 4-aligned, which the kernel needs.
 describe.runIf(eightLaneSubgroups())('weight gradients through the subgroup kernel', () => {
   const cases: { name: string; x: number[]; w: number[]; options: Conv2dOptions }[] = [
-    // 7 output channels: a partial lane; 5 input channels: a partial pair and idle subgroups.
+    // 16 output channels: 2 per lane, every lane busy.
+    { name: '16→16 pad 1', x: [1, 16, 3, 8], w: [16, 16, 3, 3], options: { padding: 1 } },
+    // 7 output channels: 2 per lane, the last lanes partly or wholly past them; 5 input channels: a partial pair.
     { name: '5→7 pad 1', x: [2, 5, 6, 16], w: [7, 5, 3, 3], options: { padding: 1 } },
     // 33 input and 40 output channels: a second workgroup along both; padLeft 2, no right padding.
     { name: '33→40 pad [2,0,1,1]', x: [1, 33, 9, 24], w: [40, 33, 3, 3], options: { padding: [2, 0, 1, 1] } },

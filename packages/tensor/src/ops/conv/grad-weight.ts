@@ -8,9 +8,9 @@ import { conv2dTuning } from './conv-tuning.js';
 import { rowsAligned } from './depthwise-rows.js';
 import {
   buildGradWeightKernel,
+  channelsOut,
   type GradWeightShape,
   GW,
-  GW_CHANNELS_OUT,
   GW_PIXELS,
   gradWeightKey,
 } from './grad-weight-kernel.js';
@@ -64,9 +64,14 @@ function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
 export function convGradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor | null {
   if (!applies(dy, x, g)) return null;
   const k = g.kh as 1 | 3;
-  const s: GradWeightShape = { k, padLeft: g.padLeft, channels: channelsPerThread(k) };
+  const s: GradWeightShape = {
+    k,
+    padLeft: g.padLeft,
+    channels: channelsPerThread(k),
+    lanesOut: g.cOut <= 16 ? 2 : 4,
+  };
   const shape = [g.cOut, g.cIn, k, k];
-  const gx = Math.ceil(g.cOut / GW_CHANNELS_OUT);
+  const gx = Math.ceil(g.cOut / channelsOut(s));
   const gy = Math.ceil(g.cIn / s.channels);
   const rows = g.batch * g.oh;
   const wanted = Math.min(rows, Math.ceil(TARGET_WORKGROUPS / (gx * gy)));
