@@ -154,8 +154,9 @@ export function gatherBackward(g: Tensor, dim: number, index: Tensor, shape: Sha
   forEachSlab(plan, (first, count) => {
     const slabShape = shape.map((n, i) => (i === s ? count : n));
     // Index entries of this slab: none where the slab lies past the index's extent (the kernel then reads
-    // nothing, but still needs a binding).
-    const indexed = Math.max(0, Math.min(count, index.shape[s] - first));
+    // nothing, but still needs a binding). Uncut, all of them: `s` may then be the gathered dim itself, along
+    // which the index may be longer than the input.
+    const indexed = plan.whole ? index.shape[s] : Math.max(0, Math.min(count, index.shape[s] - first));
     const reads = indexed > 0 ? ([first, indexed] as const) : ([0, 1] as const);
     const vi = slabWindow(plan, index, ...reads);
     const vg = slabWindow(plan, gf, ...reads);

@@ -23,6 +23,8 @@ describe('gather', () => {
     [[3, 5], 1, [3, 7]], // repeated picks: gradients add up
     [[4, 3, 5], 0, [2, 3, 4]], // a smaller index in other dims
     [[2, 6, 3], 1, [2, 1, 3]],
+    [[3, 4], 0, [6, 4]], // longer than the input along the gathered dim 0
+    [[5], 0, [8]],
   ];
   for (const [shape, dim, indexShape] of cases) {
     it(`along dim ${dim} of [${shape}] with index [${indexShape}]`, async () => {
