@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../engine/engine.js';
-import { type CpuTensor, checkOp, cpuBroadcast, randomCpu } from '../../testing/index.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { getEngine, init } from '../../engine/engine.js';
+import type { Tensor } from '../../tensor.js';
+import { assertClose, type CpuTensor, checkOp, cpuBroadcast, randomCpu } from '../../testing/index.js';
 import { tensor } from '../creation.js';
 import { add, div, maximum, mul, pow, sub } from './binary.js';
 import { UNARY, unary } from './unary.js';
@@ -132,5 +133,71 @@ describe('where, clamp, comparisons', () => {
     expect(Array.from(await q.toArray())).toEqual([20, -22, 14]);
     expect(Array.from(await i.to('float32').div(2).toArray())).toEqual([3.5, -3.5, 2.5]);
     expect(Array.from(await tensor([2.7, -2.7], [2]).to('int32').toArray())).toEqual([2, -2]);
+  });
+});
+
+describe('contiguous operands in quads of 4 (vec4 reads and writes)', () => {
+  /** The result of `run`, and whether its kernels read quads. */
+  async function quadsOf(run: () => Tensor): Promise<{ values: number[]; quads: boolean[] }> {
+    const engine = getEngine();
+    const quads: boolean[] = [];
+    const dispatch = engine.dispatch.bind(engine);
+    const spy = vi.spyOn(engine, 'dispatch').mockImplementation((kernel, ...rest) => {
+      quads.push(kernel.code.includes('let q = i;'));
+      dispatch(kernel, ...rest);
+    });
+    try {
+      const t = run();
+      return { values: Array.from(await t.toArray()), quads };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const data = Array.from({ length: 24 }, (_, i) => (i % 7) - 3 + i / 16);
+  const round = (v: number[]) => v.map((x) => Math.fround(x));
+
+  it('where every view starts on a vec4 and the count is a multiple of 4, elementwise results are unchanged', async () => {
+    const x = tensor(data, [4, 6]);
+    const y = tensor(
+      data.map((v) => v * 2 + 1),
+      [4, 6],
+    );
+    const sum = await quadsOf(() => add(x, y));
+    expect(sum.quads).toEqual([true]);
+    expect(sum.values).toEqual(round(data.map((v) => v + (v * 2 + 1))));
+    // Rows 2…3 start at element 12; rows 1…2 at element 6, which cannot start a vec4.
+    const aligned = await quadsOf(() => unary('exp', x.narrow(0, 2, 2)));
+    const shifted = await quadsOf(() => unary('exp', x.narrow(0, 1, 2)));
+    expect([aligned.quads, shifted.quads]).toEqual([[true], [false]]);
+    assertClose(aligned.values, data.slice(12).map(Math.exp), { rtol: 2e-6 }, 'exp, rows 2…3');
+    assertClose(shifted.values, data.slice(6, 18).map(Math.exp), { rtol: 2e-6 }, 'exp, rows 1…2');
+    // 21 elements: not whole quads.
+    expect((await quadsOf(() => unary('neg', tensor(data.slice(0, 21), [21])))).quads).toEqual([false]);
+  });
+
+  it('in place, into integer and bool outputs, and with float16 storage', async () => {
+    const x = tensor(data, [24]);
+    const inPlace = await quadsOf(() => x.addInPlace(tensor(data, [24])));
+    expect(inPlace.quads).toEqual([true]);
+    expect(inPlace.values).toEqual(round(data.map((v) => 2 * v)));
+    const ints = tensor(
+      Int32Array.from(data, (v) => Math.round(v * 4)),
+      [24],
+    );
+    const scaled = await quadsOf(() => ints.mul(3));
+    expect(scaled.values).toEqual(Array.from(data, (v) => Math.round(v * 4) * 3));
+    const flags = await quadsOf(() => x.ge(0));
+    expect(flags.quads).toEqual([true]);
+    expect(flags.values).toEqual(data.map((v) => (2 * v >= 0 ? 1 : 0)));
+    if (getEngine().hasF16) {
+      const half = await quadsOf(() => tensor(data, [24]).to('float16').mul(0.5));
+      expect(half.quads.every((q) => q)).toBe(true);
+      assertClose(
+        half.values,
+        data.map((v) => v * 0.5),
+        { rtol: 1e-3, atol: 1e-3 },
+        'float16 · 0.5',
+      );
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface MapLaunch {
   kernel: Kernel;
   /** The kernel indexes every operand by the flat output index (all contiguous, same shape). */
   contiguous: boolean;
+  /** (Contiguous only.) The kernel works in quads of 4 elements: counts are in quads, pieces start on quads. */
+  quads: boolean;
   /** Operand 0 is read through the output binding. */
   inPlace: boolean;
   shape: readonly number[];
@@ -82,7 +84,8 @@ export function launchMap(launch: MapLaunch): void {
       });
     }
     const rel = chunk.offsets.map((o, k) => o - bases[k]);
-    const uniforms: UniformValue[] = [numel(chunk.shape), rel[0]];
+    const items = launch.quads ? numel(chunk.shape) / 4 : numel(chunk.shape);
+    const uniforms: UniformValue[] = [items, rel[0]];
     if (launch.contiguous) {
       uniforms.push(...rel.slice(1));
     } else {
@@ -91,7 +94,7 @@ export function launchMap(launch: MapLaunch): void {
     }
     uniforms.push(...launch.scalars);
     const buffers = order.map((g) => (bound ? bound[g].binding : views[groups[g][0]].buffer));
-    engine.dispatch(launch.kernel, buffers, uniforms, engine.grid(numel(chunk.shape), MAP_WORKGROUP));
+    engine.dispatch(launch.kernel, buffers, uniforms, engine.grid(items, MAP_WORKGROUP));
   };
 
   const first: Chunk = { shape, offsets: views.map((v) => v.offset) };
@@ -120,7 +123,8 @@ export function launchMap(launch: MapLaunch): void {
     if (d < 0) throw tooScattered(launch, views[worstView], budget);
     const size = chunk.shape[d];
     const pieces = Math.min(size, Math.max(2, Math.ceil(worst / (budget / 2))));
-    const step = Math.ceil(size / pieces);
+    // Quads stay whole: pieces of a quad kernel's flat range start on multiples of 4.
+    const step = launch.quads ? Math.ceil(size / pieces / 4) * 4 : Math.ceil(size / pieces);
     for (let start = 0; start < size; start += step) {
       const part = [...chunk.shape];
       part[d] = Math.min(step, size - start);

@@ -60,6 +60,7 @@ export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
   const contiguous =
     isContiguous(out.shape, out.strides) &&
     operands.every((t) => shapesEqual(t.shape, shape) && isContiguous(t.shape, t.strides));
+  const quads = contiguous && n % 4 === 0 && [out, ...operands].every((t) => t.offset % 4 === 0);
   const inputTypes = operands.map((t) => WGSL_TYPE[t.dtype]);
   const loadTypes = options.loadTypes ?? operands.map((t) => defaultLoadType(t.dtype));
   const base = scalarBase(operands.length, contiguous);
@@ -72,6 +73,7 @@ export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
     expr,
     helpers: options.helpers,
     contiguous,
+    quads,
     inPlace,
   };
   const key = JSON.stringify(spec);
@@ -91,6 +93,7 @@ export function map(inputs: readonly Tensor[], options: MapOptions): Tensor {
     name: options.name,
     kernel,
     contiguous,
+    quads,
     inPlace,
     shape,
     out: mapView(out),

@@ -22,9 +22,11 @@ const unfused = (activation: FusedActivation, y: Tensor) =>
 describe('batchNormAct', () => {
   for (const activation of FUSED_ACTIVATIONS) {
     for (const training of [true, false]) {
+      // Planes of 15 and 1 pixels are read an element at a time; of 8, as vec4 quads (channel-map.ts).
       for (const shape of [
         [2, 3, 3, 5],
         [5, 2, 1, 1],
+        [2, 3, 2, 4],
       ]) {
         it(`${activation}, ${training ? 'training' : 'eval'} on [${shape}]: forward and finite-difference grads`, async () => {
           const C = shape[1];

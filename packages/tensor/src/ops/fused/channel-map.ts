@@ -68,19 +68,24 @@ export function channelMap(
   if (n === 0) return out;
   const inType = WGSL_TYPE[a.dtype];
   const outType = WGSL_TYPE[outDtype];
+  const plane = n / Math.max(1, N * C);
+  // Quads of 4 elements (vec4 reads and writes) where every plane and operand starts on a vec4: a quad then lies
+  // in one plane, whose coefficients are read once for its 4 elements.
+  const quads = plane % 4 === 0 && operands.every((t) => t.offset % 4 === 0);
   const pers = coefficients.map((c) => c.per).join();
-  const key = `${options.name}:${inType}:${outType}:${operands.length}:${pers}:${options.body ?? ''}:${options.expr}`;
+  const key = `${options.name}:${inType}:${outType}:${operands.length}:${pers}:${quads}:${options.body ?? ''}:${options.expr}`;
   let kernel = kernels.get(key);
   if (!kernel) {
-    kernel = buildKernel(options.name, fn, operands.length, coefficients, inType, outType);
+    kernel = buildKernel(options.name, fn, operands.length, coefficients, inType, outType, quads);
     kernels.set(key, kernel);
   }
   const all = [...operands, ...coefficients.map((c) => c.tensor)];
+  const items = quads ? n / 4 : n;
   engine.dispatch(
     kernel,
     [...all.map((t) => t.storage.buffer), out.storage.buffer],
-    [n, C, n / Math.max(1, N * C), ...all.map((t) => t.offset)],
-    engine.grid(n, WG),
+    [items, C, plane, ...all.map((t) => t.offset)],
+    engine.grid(items, WG),
   );
   return out;
 }
@@ -103,34 +108,46 @@ function buildKernel(
   coefficients: readonly ChannelCoefficient[],
   inType: string,
   outType: string,
+  quads: boolean,
 ): Kernel {
-  // Uniform words: 0 n, 1 C, 2 S (elements per plane), 3.. offsets in binding order.
+  // Uniform words: 0 items (elements, or quads of 4), 1 C, 2 S (elements per plane), 3.. offsets in binding order.
   const decls: string[] = [];
+  const reads: string[] = [];
   const args: string[] = [];
+  const element = (t: string) => (quads ? `vec4<${t}>` : t);
   for (let k = 0; k < operands; k++) {
-    decls.push(`@group(0) @binding(${k + 1}) var<storage, read> x${k}: array<${inType}>;`);
-    args.push(`f32(x${k}[ui(${3 + k}u) + i])`);
+    decls.push(`@group(0) @binding(${k + 1}) var<storage, read> x${k}: array<${element(inType)}>;`);
+    reads.push(`  let v${k} = x${k}[${quads ? `ui(${3 + k}u) / 4u` : `ui(${3 + k}u)`} + i];`);
+    args.push(quads ? `f32(v${k}[e])` : `f32(v${k})`);
   }
   coefficients.forEach(({ per }, k) => {
     const at = operands + k;
     decls.push(`@group(0) @binding(${at + 1}) var<storage, read> k${k}: array<f32>;`);
-    args.push(`k${k}[ui(${3 + at}u) + ${per === 'channel' ? 'c' : 'plane'}]`);
+    reads.push(`  let w${k} = k${k}[ui(${3 + at}u) + ${per === 'channel' ? 'c' : 'plane'}];`);
+    args.push(`w${k}`);
   });
   const f16 = inType === 'f16' || outType === 'f16';
+  const call = `fused_${name}(${args.join(', ')})`;
+  const store = quads
+    ? `  var r: vec4<${outType}>;
+  for (var e = 0u; e < 4u; e++) { r[e] = ${outType}(${call}); }
+  out[i] = r;`
+    : `  out[i] = ${outType}(${call});`;
   return {
     name,
     bindings: [...args.map(() => 'read' as const), 'read_write'],
     code: `${f16 ? 'enable f16;\n' : ''}${UNIFORMS_WGSL}${LINEAR_INDEX_WGSL}
 ${decls.join('\n')}
-@group(0) @binding(${args.length + 1}) var<storage, read_write> out: array<${outType}>;
+@group(0) @binding(${args.length + 1}) var<storage, read_write> out: array<${element(outType)}>;
 ${fn}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(gid, nwg, ${WG}u);
   if (i >= ui(0u)) { return; }
-  let plane = i / ui(2u);
+  let plane = ${quads ? '4u * i' : 'i'} / ui(2u);
   let c = plane % ui(1u);
-  out[i] = ${outType}(fused_${name}(${args.join(', ')}));
+${reads.join('\n')}
+${store}
 }`,
   };
 }
