@@ -1,4 +1,5 @@
 import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
+import { U } from './gemm-kernel.js';
 
 /**
  * The weight gradient of a k×k convolution (k = 1 or 3; stride 1, no dilation, one group) for llvmpipe, where
@@ -19,6 +20,9 @@ import { type Kernel, UNIFORMS_WGSL } from '../../engine/kernel.js';
  * Workgroups along z take consecutive runs of output rows (over the whole batch) and write their own slab of
  * partial sums, which the caller adds up.
  *
+ * Uniforms: the convolutions' block (gemm-kernel.ts's U) with dy as operand A and x as operand B, and kChunk the
+ * output rows (over the batch) each workgroup along z sums.
+ *
  * Needs output rows of a multiple of 8 pixels and both images' rows readable as aligned vec4s (unit column
  * stride; widths, strides and offsets multiples of 4), so that a vec4 of x is wholly inside a row or wholly in
  * the padding; padLeft ≤ 3.
@@ -31,28 +35,6 @@ export interface GradWeightShape {
   /** Output channels per lane: 4, or 2 where there are at most 16 (then no lane idles). */
   lanesOut: 2 | 4;
 }
-
-/** Uniform words of the kernel. */
-export const GW = {
-  h: 0,
-  w: 1,
-  oh: 2,
-  ow: 3,
-  cIn: 4,
-  cOut: 5,
-  padTop: 6,
-  dyOffset: 7,
-  dyBatchStride: 8,
-  dyChannelStride: 9,
-  xOffset: 10,
-  xBatchStride: 11,
-  xChannelStride: 12,
-  /** Output rows over the batch (N·OH), and how many each workgroup along z sums. */
-  rows: 13,
-  rowsPerSplit: 14,
-  /** Elements of one slab of partial sums (Cout·Cin·k²). */
-  slab: 15,
-} as const;
 
 /** Output channels per workgroup: 8 lanes × the lane's 4 or 2. */
 export function channelsOut(s: GradWeightShape): number {
@@ -149,29 +131,30 @@ ${UNIFORMS_WGSL}
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-  let H = i32(ui(${GW.h}u));
-  let W = i32(ui(${GW.w}u));
-  let OH = ui(${GW.oh}u);
-  let OW = ui(${GW.ow}u);
-  let cIn = ui(${GW.cIn}u);
-  let cOut = ui(${GW.cOut}u);
-  let padTop = i32(ui(${GW.padTop}u));
-  let dyChannel = ui(${GW.dyChannelStride}u);
-  let xChannel = ui(${GW.xChannelStride}u);
+  let H = i32(ui(${U.h}u));
+  let W = i32(ui(${U.w}u));
+  let OH = ui(${U.oh}u);
+  let OW = ui(${U.ow}u);
+  let cIn = ui(${U.cIn}u);
+  let cOut = ui(${U.cOut}u);
+  let padTop = usi(${U.padTop}u);
+  let dyChannel = ui(${U.aStrides + 1}u);
+  let xChannel = ui(${U.bStrides + 1}u);
+  let perSplit = ui(${U.kChunk}u);
   let co0 = wid.x * ${channelsOut(s)}u + lane * ${lanesOut}u;
   let ci0 = wid.y * ${channels}u;
-  let rowEnd = min(ui(${GW.rows}u), (wid.z + 1u) * ui(${GW.rowsPerSplit}u));
+  let rowEnd = min(ui(${U.batch}u) * OH, (wid.z + 1u) * perSplit);
 ${range(channels)
   .flatMap((c) => range(taps).map((t) => `  var t${c}_${t} = ${vec}(0.0);`))
   .join('\n')}
 ${range(rounds)
   .map((i) => `  var r${i} = vec4<f32>(0.0);`)
   .join('\n')}
-  for (var row = wid.z * ui(${GW.rowsPerSplit}u); row < rowEnd; row++) {
+  for (var row = wid.z * perSplit; row < rowEnd; row++) {
     let n = row / OH;
     let oy = i32(row % OH);
-    let xImage = ui(${GW.xOffset}u) + n * ui(${GW.xBatchStride}u);
-    let dyLine = ui(${GW.dyOffset}u) + n * ui(${GW.dyBatchStride}u) + u32(oy) * OW;
+    let xImage = ui(${U.bOffset}u) + n * ui(${U.bStrides}u);
+    let dyLine = ui(${U.aOffset}u) + n * ui(${U.aStrides}u) + u32(oy) * OW;
     for (var ox0 = 0u; ox0 < OW; ox0 += ${GW_PIXELS}u) {
       let dyRow = dyLine + ox0;
 ${reads}
@@ -181,7 +164,7 @@ ${perPixel}
 ${fmas}
     }
   }
-  let slab = wid.z * ui(${GW.slab}u);
+  let slab = wid.z * cOut * cIn * ${taps}u;
 ${stores}
 }
 
@@ -189,8 +172,8 @@ ${stores}
 // channels.
 fn store(at: u32, co0: u32, ciOk: bool, t: ${vec}) {
   if (!ciOk) { return; }
-  let cIn = ui(${GW.cIn}u);
-  let cOut = ui(${GW.cOut}u);
+  let cIn = ui(${U.cIn}u);
+  let cOut = ui(${U.cOut}u);
   for (var e = 0u; e < ${lanesOut}u; e++) {
     let co = co0 + e;
     if (co < cOut) { out[at + co * cIn * ${taps}u] = t[e]; }

@@ -3,14 +3,13 @@ import { kernelCache } from '../../engine/kernel.js';
 import type { Tensor } from '../../tensor.js';
 import { eightLaneSubgroups } from '../matmul/panel-gemm.js';
 import { allocate, bindingLimit } from './batch-chunks.js';
-import { reducePartials } from './conv-dispatch.js';
+import { reducePartials, uniforms } from './conv-dispatch.js';
 import { conv2dTuning } from './conv-tuning.js';
 import { rowsAligned } from './depthwise-rows.js';
 import {
   buildGradWeightKernel,
   channelsOut,
   type GradWeightShape,
-  GW,
   GW_PIXELS,
   gradWeightKey,
 } from './grad-weight-kernel.js';
@@ -78,28 +77,12 @@ export function convGradWeightSubgroups(dy: Tensor, x: Tensor, g: ConvGeometry):
   const rowsPerSplit = Math.ceil(rows / wanted);
   const splits = Math.ceil(rows / rowsPerSplit);
   const partial = allocate(splits === 1 ? shape : [splits, ...shape], 'weight gradient partials');
-  const words = new Array<number>(GW.slab + 1).fill(0);
-  words[GW.h] = g.h;
-  words[GW.w] = g.w;
-  words[GW.oh] = g.oh;
-  words[GW.ow] = g.ow;
-  words[GW.cIn] = g.cIn;
-  words[GW.cOut] = g.cOut;
-  words[GW.padTop] = g.padTop;
-  words[GW.dyOffset] = dy.offset;
-  words[GW.dyBatchStride] = dy.strides[0];
-  words[GW.dyChannelStride] = dy.strides[1];
-  words[GW.xOffset] = x.offset;
-  words[GW.xBatchStride] = x.strides[0];
-  words[GW.xChannelStride] = x.strides[1];
-  words[GW.rows] = rows;
-  words[GW.rowsPerSplit] = rowsPerSplit;
-  words[GW.slab] = g.cOut * g.cIn * k * k;
   const kernel = cached(gradWeightKey(s), () => buildGradWeightKernel(s));
-  getEngine().dispatch(kernel, [dy.storage.buffer, x.storage.buffer, partial.storage.buffer], words, [
-    gx,
-    gy,
-    splits,
-  ]);
+  getEngine().dispatch(
+    kernel,
+    [dy.storage.buffer, x.storage.buffer, partial.storage.buffer],
+    uniforms(g, dy, x, { kChunk: rowsPerSplit }),
+    [gx, gy, splits],
+  );
   return reducePartials(partial, splits, shape);
 }
