@@ -209,12 +209,13 @@ export function dwKey(s: DepthwiseShape): string {
 
 /**
  * Whether a 1×1 weight gradient runs as batched matmuls: its operands must be bound whole (no batch chunking)
- * and the pixels must fit the matmul's workgroup grid. (Forward and input gradient stay on the conv kernels:
- * with 24-144 channels the matmul tiles measured slower than the direct kernel there.)
+ * and the pixels must fit the matmul's workgroup grid. (Forward and input gradient stay on the conv kernels, but
+ * for small images on CPU adapters, pointwiseGemm: with 24-144 channels the matmul tiles measured slower than the
+ * direct kernel there.)
  */
 export function pointwiseFits(g: ConvGeometry, operands: Tensor[]): boolean {
   if (!conv2dTuning.pointwise || !isPointwise(g)) return false;
   const limit = bindingLimit();
   if (g.h * g.w > 32 * getEngine().device.limits.maxComputeWorkgroupsPerDimension) return false;
-  return operands.every((t) => pixelsMerge(t, limit));
+  return operands.every((t) => pixelsMerge(t) && t.storage.buffer.size <= limit);
 }

@@ -127,6 +127,8 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const shape = [g.cOut, g.cInG, g.kh, g.kw];
   const size = shape.reduce((a, b) => a * b, 1);
   if (g.batch * g.oh * g.ow === 0) return zerosOf(shape);
+  const subgroups = convGradWeightSubgroups(dy, x, g);
+  if (subgroups) return subgroups;
   const batched: [Tensor, string][] = [
     [dy, 'output gradient'],
     [x, 'input'],
@@ -134,8 +136,6 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const images = Math.min(g.batch, imagesPerLaunch(g, batched));
   const chunks = Math.ceil(g.batch / images);
   const engine = getEngine();
-  const subgroups = convGradWeightSubgroups(dy, x, g);
-  if (subgroups) return subgroups;
   if (
     isDepthwise(g) &&
     useDepthwiseRows() &&

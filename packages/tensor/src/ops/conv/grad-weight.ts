@@ -37,9 +37,8 @@ function channelsPerThread(k: number): number {
  * multiple of 8 pixels, both images' rows readable as vec4s and each within one binding.
  */
 function applies(dy: Tensor, x: Tensor, g: ConvGeometry): boolean {
-  const wanted = conv2dTuning.gradWeightSubgroups === 'auto' ? true : conv2dTuning.gradWeightSubgroups;
   return (
-    wanted &&
+    conv2dTuning.gradWeightSubgroups !== false &&
     eightLaneSubgroups() &&
     (g.kh === 1 || g.kh === 3) &&
     g.kw === g.kh &&

@@ -27,9 +27,9 @@ export function isPointwise(g: ConvGeometry): boolean {
   );
 }
 
-/** Whether `t` (N×C×H×W) can be seen as N×C×(H·W) and is bound whole within `limit` bytes. */
-export function pixelsMerge(t: Tensor, limit: number): boolean {
-  return t.strides[2] === t.shape[3] * t.strides[3] && t.storage.buffer.size <= limit;
+/** Whether `t` (N×C×H×W) can be seen as N×C×(H·W): each row follows the one above it. */
+export function pixelsMerge(t: Tensor): boolean {
+  return t.strides[2] === t.shape[3] * t.strides[3];
 }
 
 /**
@@ -79,8 +79,8 @@ export function pointwisePanels(
   const [batch, k, h, w] = src.shape;
   const n = out.shape[1];
   const pixels = h * w;
-  const merged = pixelsMerge(src, limit) && src.strides[3] === 1 && src.strides[0] % 4 === 0;
-  if (!merged || weight.storage.buffer.size > limit || out.storage.buffer.size > limit) return false;
+  const merged = pixelsMerge(src) && src.strides[3] === 1 && src.strides[0] % 4 === 0;
+  if (!merged || [src, weight, out].some((t) => t.storage.buffer.size > limit)) return false;
   const views: Tensor[] = [];
   const view = (t: Tensor, shape: number[], strides: number[], offset: number) => {
     const v = t.asView(shape, strides, offset);
@@ -135,9 +135,7 @@ export function pointwiseGemm(
   const total = batch * pixels;
   const small = pixels === 1 || total <= maxPixels || (pixels >= 64 && total <= maxPixelsWholeTiles);
   if (!small || !useDirect()) return false;
-  if (pixels > 1 && !(pixelsMerge(src, Infinity) && pixelsMerge(out, Infinity) && out.strides[3] === 1)) {
-    return false;
-  }
+  if (pixels > 1 && !(pixelsMerge(src) && pixelsMerge(out) && out.strides[3] === 1)) return false;
   const n = out.shape[1];
   const [s0, s1] = weight.strides;
   const views =

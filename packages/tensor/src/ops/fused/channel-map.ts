@@ -1,6 +1,6 @@
 import { type DType, WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
-import { type Kernel, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
+import { type Kernel, kernelCache, LINEAR_INDEX_WGSL, UNIFORMS_WGSL } from '../../engine/kernel.js';
 import { Tensor } from '../../tensor.js';
 import { fitsWhole } from '../elementwise/binding-range.js';
 import { map } from '../elementwise/map.js';
@@ -74,11 +74,9 @@ export function channelMap(
   const quads = plane % 4 === 0 && operands.every((t) => t.offset % 4 === 0);
   const pers = coefficients.map((c) => c.per).join();
   const key = `${options.name}:${inType}:${outType}:${operands.length}:${pers}:${quads}:${options.body ?? ''}:${options.expr}`;
-  let kernel = kernels.get(key);
-  if (!kernel) {
-    kernel = buildKernel(options.name, fn, operands.length, coefficients, inType, outType, quads);
-    kernels.set(key, kernel);
-  }
+  const kernel = cached(key, () =>
+    buildKernel(options.name, fn, operands.length, coefficients, inType, outType, quads),
+  );
   const all = [...operands, ...coefficients.map((c) => c.tensor)];
   const items = quads ? n / 4 : n;
   engine.dispatch(
@@ -90,7 +88,7 @@ export function channelMap(
   return out;
 }
 
-const kernels = new Map<string, Kernel>();
+const cached = kernelCache();
 
 /** The expression as a WGSL function of f32 arguments, shared by the fast kernel and the strided fallback. */
 function helperFunction(options: ChannelMapOptions, operands: number, coefficients: number): string {

@@ -5,7 +5,7 @@ import { formatShape, numel } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { bindingBudget } from '../elementwise/binding-range.js';
-import { type BoundView, type GemmLaunch, splitGemm } from './gemm-split.js';
+import { type BoundView, bindView, type GemmLaunch, splitGemm } from './gemm-split.js';
 import {
   buildMatmulKernel,
   MATMUL_BATCH_RANK,
@@ -237,7 +237,7 @@ export function gemmInto(
     panelGemm(a, b, out, bias);
     return true;
   }
-  launch(a, b, out, bias, (t) => ({ binding: t.storage.buffer, offset: t.offset }));
+  launch(a, b, out, bias, bindView);
   return true;
 }
 

@@ -40,7 +40,6 @@ export function matmulCpu(a: CpuTensor, b: CpuTensor): CpuTensor {
   return { data: out, shape };
 }
 
-/** A contiguous transpose of a 2-D tensor. */
 /** Columns start … start + len − 1 of a 2-D tensor: the reference of `narrow(x, 1, start, len)`. */
 export function narrowColumnsCpu(x: CpuTensor, start: number, len: number): CpuTensor {
   const [r, c] = x.shape;
@@ -49,6 +48,7 @@ export function narrowColumnsCpu(x: CpuTensor, start: number, len: number): CpuT
   return { data, shape: [r, len] };
 }
 
+/** A contiguous transpose of a 2-D tensor. */
 export function transposeCpu(a: CpuTensor): CpuTensor {
   const [r, c] = a.shape;
   const data = new Float64Array(r * c);

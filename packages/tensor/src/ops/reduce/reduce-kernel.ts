@@ -70,7 +70,7 @@ export interface ReduceKernelSpec {
    * folded element by element. On CPU adapters a read whose address differs per lane costs the same for one
    * float or four, so this reads 4× less often and runs a quarter of the loop iterations.
    */
-  vec4?: boolean;
+  quads?: boolean;
 }
 
 /** Words of one packed state in the scratch buffer. */
@@ -199,7 +199,7 @@ export function buildReduceKernel(spec: ReduceKernelSpec): Kernel {
   const loadType = (t: string) => (t === 'f16' || t === 'f32' ? 'f32' : spec.acc);
   if (spec.source === 'tensor') {
     spec.inputTypes.forEach((t, k) => {
-      bind(spec.vec4 ? `in${k}: array<vec4<${t}>>` : `in${k}: array<${t}>`, 'read');
+      bind(spec.quads ? `in${k}: array<vec4<${t}>>` : `in${k}: array<${t}>`, 'read');
     });
     for (let k = 0; k < spec.params; k++) bind(`p${k}Buf: array<f32>`, 'read');
   } else {
@@ -268,7 +268,7 @@ ${params}
   var acc = accIdentity();
   for (var r = first; r < end; r += step) {
 ${outerAt}
-${spec.vec4 ? foldQuad : foldOne}
+${spec.quads ? foldQuad : foldOne}
     inner += stepInner;
     outer += stepOuter;
     if (inner >= size) { inner -= size; outer += 1u; }
@@ -329,6 +329,6 @@ ${scratchShim}
 ${stateWgsl(spec.monoid, spec.acc)}
 ${body}
 ${main}`;
-  const name = `reduce_${spec.monoid}${spec.vec4 ? '_v4' : ''}`;
+  const name = `reduce_${spec.monoid}${spec.quads ? '_v4' : ''}`;
   return { name, code, bindings, workgroupSize: spec.wg };
 }

@@ -1,6 +1,6 @@
 import { BYTES_PER_ELEMENT, type DType, WGSL_TYPE } from '../../dtype.js';
 import { getEngine } from '../../engine/engine.js';
-import type { Kernel, UniformValue } from '../../engine/kernel.js';
+import { type Kernel, kernelCache, type UniformValue } from '../../engine/kernel.js';
 import { numel, type Shape } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { bindElements, bindingBudget, fitsWhole, viewSpan } from '../elementwise/binding-range.js';
@@ -81,16 +81,10 @@ function plan(inputs: readonly Tensor[], dims: readonly number[]): Plan {
   return { keptShape: kept.shape, redShape: red.shape, keptStrides: kept.strides, redStrides: red.strides };
 }
 
-const kernels = new Map<string, Kernel>();
+const cached = kernelCache();
 
 function kernelFor(spec: ReduceKernelSpec): Kernel {
-  const key = JSON.stringify(spec);
-  let kernel = kernels.get(key);
-  if (!kernel) {
-    kernel = buildReduceKernel(spec);
-    kernels.set(key, kernel);
-  }
-  return kernel;
+  return cached(JSON.stringify(spec), () => buildReduceKernel(spec));
 }
 
 /**
@@ -125,12 +119,12 @@ function layoutFor(
   nOut: number,
   nRed: number,
   redInnerStride: number,
-  vec4 = false,
+  quads = false,
 ): { layout: 'thread' | 'group'; splits: number } {
   if (nRed <= 64 || (redInnerStride !== 1 && nOut >= 2048)) return { layout: 'thread', splits: 1 };
   // A split's threads should each have several reads to do: a quad holds 4 elements.
   const splits = Math.min(
-    Math.ceil(nRed / (vec4 ? 4 * ELEMENTS_PER_SPLIT : ELEMENTS_PER_SPLIT)),
+    Math.ceil(nRed / (quads ? 4 * ELEMENTS_PER_SPLIT : ELEMENTS_PER_SPLIT)),
     Math.ceil(targetWorkgroups() / nOut),
     MAX_SPLITS,
   );
@@ -253,10 +247,10 @@ function pass(
   const views = inputs.map((b) => b.view);
   const elements = plan(views, req.dims);
   const nElements = numel(req.dims.map((d) => views[0].shape[d]));
-  // Inputs read as vec4s count the reduced extent in quads of 4 elements (see ReduceKernelSpec.vec4).
-  const vec4 = quadReadable(inputs, elements);
-  const p = vec4 ? inQuads(elements) : elements;
-  const nRed = vec4 ? nElements / 4 : nElements;
+  // Inputs read as vec4s count the reduced extent in quads of 4 elements (see ReduceKernelSpec.quads).
+  const quads = quadReadable(inputs, elements);
+  const p = quads ? inQuads(elements) : elements;
+  const nRed = quads ? nElements / 4 : nElements;
   const rank = { keptRank: p.keptShape.length, redRank: p.redShape.length };
   const tensorUniforms: UniformValue[] = [...p.keptShape, ...p.redShape];
   inputs.forEach((b, k) => {
@@ -264,7 +258,7 @@ function pass(
   });
   for (const t of params) tensorUniforms.push(t.offset);
   const buffers = [...inputs.map((b) => b.binding), ...params.map((t) => t.storage.buffer)];
-  const spec = { ...baseSpec(ctx, inputs, params.length, rank), vec4 };
+  const spec = { ...baseSpec(ctx, inputs, params.length, rank), quads };
   const scale = req.scale ?? 1;
   const wg = workgroupSize();
   const groupGrid = (n: number) => engine.grid(n * wg, wg);
@@ -281,7 +275,7 @@ function pass(
     return;
   }
   const innerStride = elements.redStrides[0][elements.redStrides[0].length - 1];
-  const chosen = layoutFor(nOut, nElements, innerStride, vec4);
+  const chosen = layoutFor(nOut, nElements, innerStride, quads);
   const layout = req.layout ?? chosen.layout;
   const splits = layout === 'group' && chosen.layout === 'group' ? chosen.splits : 1;
   if (splits === 1) {
